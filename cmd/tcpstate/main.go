@@ -1,0 +1,39 @@
+// Command tcpstate reads packet captures and tells, with proof, what happened
+// to every TCP connection: it replays the RFC 9293 state machine for both
+// endpoints and reports CLOSE_WAIT leaks, TIME_WAIT build-up, half-open
+// handshakes, refusals, resets and port reuse, with the frames that prove them.
+//
+//	tcpstate capture.pcap
+//	tcpstate -f json -o report.json rotated-*.pcap.gz
+//	tcpdump -i any -w - -U | tcpstate -r -
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode maps run's error to the exit status: nil→0, errFindings→1, else
+// the error is printed as one line and the status is 2.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errFindings):
+		return 1
+	}
+	fmt.Fprintf(stderr, "tcpstate: %v\n", err)
+	return 2
+}

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/report"
+)
+
+// version is the tool's version, printed by --version and in reports.
+const version = "0.1.0"
+
+// errFindings means a --fail-on rule was broken (exit status 1).
+var errFindings = errors.New("findings at or above the --fail-on threshold")
+
+// errUsage marks command-line mistakes.
+var errUsage = errors.New("usage")
+
+// usageError is a command-line mistake; its message is printed with a hint.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg + " (see tcpstate -h)" }
+func (e *usageError) Is(t error) bool { return t == errUsage }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+type options struct {
+	reads        []string
+	iface        string
+	filter       string
+	format       string
+	output       string
+	msl          time.Duration
+	finTimeout   time.Duration
+	closeWaitMin time.Duration
+	quiet        bool
+	version      bool
+}
+
+func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
+	o := &options{}
+	fs := pflag.NewFlagSet("tcpstate", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	def := fsm.DefaultConfig()
+	fs.StringArrayVarP(&o.reads, "read", "r", nil, "read packets from `file` (pcap, pcapng, gzip; - for stdin); repeatable")
+	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on `iface` (needs the pcap build)")
+	fs.StringVarP(&o.filter, "filter", "F", "", "BPF filter `expr` for live capture (needs the pcap build)")
+	fs.StringVarP(&o.format, "format", "f", "", "output `format`: text or json (default: from -o's extension, else text)")
+	fs.StringVarP(&o.output, "output", "o", "", "write the report to `file` instead of stdout")
+	fs.DurationVar(&o.msl, "msl", def.MSL, "maximum segment lifetime; TIME_WAIT lasts 2×MSL")
+	fs.DurationVar(&o.finTimeout, "fin-timeout", def.FinTimeout, "idle FIN_WAIT_2 presumed dropped after this (Linux tcp_fin_timeout)")
+	fs.DurationVar(&o.closeWaitMin, "close-wait-min", def.CloseWaitMin, "a half-closed endpoint still sending is a leak once idle this long in CLOSE_WAIT")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings on stderr; text report shows only the findings")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: tcpstate [flags] FILE...\n\n"+
+			"Replays every TCP connection in packet captures for both endpoints (RFC 9293)\n"+
+			"and reports CLOSE_WAIT leaks, TIME_WAIT, half-open handshakes, resets, with frames.\n\n"+
+			"Examples:\n  tcpstate capture.pcap\n  tcpstate -f json -o report.json a.pcap b.pcap.gz\n"+
+			"  tcpdump -i any -w - -U | tcpstate -r -\n\nFlags:\n%s\n"+
+			"Exit status: 0 analysed, 2 usage error or unusable input.\n", fs.FlagUsages())
+	}
+	return fs, o
+}
+
+// run is the whole command, testable in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, o := newFlags(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return &usageError{err.Error()}
+	}
+	if o.version {
+		_, err := fmt.Fprintf(stdout, "tcpstate %s\n", version)
+		return err
+	}
+	files := append(append([]string{}, o.reads...), fs.Args()...)
+	if o.iface != "" || o.filter != "" {
+		return liveCapture(o, files)
+	}
+	if len(files) == 0 {
+		return usagef("no capture given: name a file, or - for stdin")
+	}
+	format, err := chooseFormat(o.format, o.output)
+	if err != nil {
+		return err
+	}
+	if o.msl <= 0 || o.finTimeout <= 0 || o.closeWaitMin < 0 {
+		return usagef("--msl and --fin-timeout must be positive, --close-wait-min not negative")
+	}
+	if err := checkOutput(o.output, files); err != nil {
+		return err
+	}
+	cfg := fsm.Config{MSL: o.msl, FinTimeout: o.finTimeout, CloseWaitMin: o.closeWaitMin}
+
+	rep, err := analyze(ctx, files, stdin, cfg)
+	if err != nil {
+		return err
+	}
+	if !o.quiet {
+		for _, w := range rep.Capture.Warnings {
+			fmt.Fprintf(stderr, "tcpstate: warning: %s\n", w)
+		}
+	}
+	return write(o, format, rep, stdout)
+}
+
+// analyze reads the captures to the end (or until ctx is cancelled) and
+// builds the report.
+func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Config) (*report.Report, error) {
+	inputs := make([]reassembly.Input, 0, len(files))
+	stdinUsed := false
+	for _, name := range files {
+		if name == "-" {
+			if stdinUsed {
+				return nil, usagef("stdin (-) given more than once")
+			}
+			stdinUsed = true
+			inputs = append(inputs, reassembly.Input{Name: "-", R: stdin})
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, openError(err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return nil, fmt.Errorf("%s: is a directory, not a capture", name)
+		}
+		inputs = append(inputs, reassembly.Input{Name: name, R: f})
+	}
+	src, err := reassembly.NewSource(inputs)
+	if err != nil {
+		return nil, err
+	}
+	tr := fsm.NewTracker(cfg)
+	asm := reassembly.NewAssembler(tr)
+	var seg reassembly.Segment
+	const ctxEvery = 4096
+	for n := 0; ; n++ {
+		if n%ctxEvery == 0 && ctx.Err() != nil {
+			break
+		}
+		err := src.Next(&seg)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		asm.Add(&seg)
+	}
+	st := src.Stats()
+	asm.Flush(st.Last)
+	return report.Build("tcpstate "+version, st, tr.Conns(), cfg), nil
+}
+
+// openError turns an os.Open failure into one clear line.
+func openError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("%s: no such file", pe.Path)
+		case errors.Is(err, os.ErrPermission):
+			return fmt.Errorf("%s: permission denied", pe.Path)
+		}
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// chooseFormat picks the output format from -f, else from -o's extension.
+func chooseFormat(format, output string) (string, error) {
+	if format == "" {
+		switch strings.ToLower(filepath.Ext(output)) {
+		case ".json":
+			format = "json"
+		case ".html", ".htm":
+			format = "html"
+		default:
+			format = "text"
+		}
+	}
+	switch format {
+	case "text", "json":
+		return format, nil
+	case "html":
+		return "", usagef("the HTML report is not available in this version yet; use -f text or -f json")
+	}
+	return "", usagef("unknown format %q: use text or json", format)
+}
+
+// checkOutput refuses an output path that is one of the inputs: nothing the
+// user gave may be overwritten.
+func checkOutput(output string, inputs []string) error {
+	if output == "" || output == "-" {
+		return nil
+	}
+	oi, err := os.Stat(output)
+	if err != nil {
+		return nil
+	}
+	for _, in := range inputs {
+		if ii, err := os.Stat(in); err == nil && os.SameFile(oi, ii) {
+			return usagef("-o %s would overwrite an input capture", output)
+		}
+	}
+	return nil
+}
+
+// write renders the report to stdout or, atomically, to -o.
+func write(o *options, format string, rep *report.Report, stdout io.Writer) error {
+	render := func(w io.Writer, tty bool) error {
+		if format == "json" {
+			return report.JSON(w, rep)
+		}
+		return renderText(w, rep, o.quiet, tty)
+	}
+	if o.output == "" || o.output == "-" {
+		return render(stdout, isTerminal(stdout))
+	}
+	dir := filepath.Dir(o.output)
+	tmp, err := os.CreateTemp(dir, ".tcpstate-*")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %v", o.output, unwrapPath(err))
+	}
+	defer os.Remove(tmp.Name())
+	if err := render(tmp, false); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %v", o.output, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %v", o.output, err)
+	}
+	if err := os.Rename(tmp.Name(), o.output); err != nil {
+		return fmt.Errorf("write %s: %v", o.output, unwrapPath(err))
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+func renderText(w io.Writer, rep *report.Report, quiet, tty bool) error {
+	opt := report.TextOptions{Color: tty}
+	if quiet {
+		opt.MaxLadders = -1
+	}
+	return report.Text(w, rep, opt)
+}
+
+// isTerminal reports whether w is a character device (colour only then).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,67 @@
+package fsm
+
+import (
+	"time"
+
+	"github.com/tcpstate/tcpstate/reassembly"
+)
+
+// Step is one line of a connection's ladder diagram: a relevant segment and
+// the states both endpoints were in after it.
+type Step struct {
+	Time  time.Time
+	Frame uint64
+	Dir   reassembly.Dir
+	Flags reassembly.Flags
+	// Seq and Ack are relative (to each sender's ISN, or first seen number).
+	Seq, Ack uint32
+	Len      uint32
+	Kind     reassembly.SegKind
+	// Client and Server are the endpoints' states after the segment;
+	// ClientChanged and ServerChanged say whether this segment moved them.
+	Client, Server               State
+	ClientChanged, ServerChanged bool
+	// Stale marks a segment of the previous incarnation answering this one.
+	Stale bool
+}
+
+// maxLadder bounds the ladder steps kept per connection.
+const maxLadder = 48
+
+// Dirs holds one value per direction, indexed by reassembly.Dir.
+type Dirs[T any] [2]T
+
+// Conn is the replay of one connection: both endpoints' timelines, counters,
+// the ladder of its relevant segments, its findings and Zeek's view of it.
+type Conn struct {
+	ID          uint64
+	Key         reassembly.Key
+	Incarnation int
+	Roles       reassembly.RoleEvidence
+	// Partial is set when the handshake was not captured.
+	Partial bool
+	// Client and Server are the two endpoints, with their final states.
+	Client, Server Endpoint
+	FirstFrame     uint64
+	LastFrame      uint64
+	First, Last    time.Time
+	// End is when the tracker finished the connection: the end of the
+	// capture, or when a new incarnation took its four-tuple.
+	End time.Time
+
+	Packets, Bytes                      Dirs[uint64]
+	Retransmits, Duplicates, KeepAlives Dirs[uint32]
+	OutOfOrder, Gaps, AckUnseen         Dirs[uint32]
+	Ladder                              []Step
+	LadderOmitted                       int
+	Findings                            []Finding
+	Zeek                                ZeekResult
+}
+
+// Endpoint returns the endpoint on side r.
+func (c *Conn) Endpoint(r Role) *Endpoint {
+	if r == Client {
+		return &c.Client
+	}
+	return &c.Server
+}

@@ -1,0 +1,346 @@
+package fsm
+
+import (
+	"slices"
+	"time"
+
+	"github.com/tcpstate/tcpstate/reassembly"
+)
+
+// Short names for the reassembly vocabulary used on every segment.
+type (
+	seqNum = reassembly.Seq
+	dir    = reassembly.Dir
+)
+
+const (
+	fSYN = reassembly.SYN
+	fACK = reassembly.ACK
+	fFIN = reassembly.FIN
+	fRST = reassembly.RST
+)
+
+// step replays one segment: first what its ACK field proves the sender had
+// received, then what the sender did, then what the receiver got on capture.
+func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reassembly.SegInfo) {
+	if info.Kind&reassembly.Duplicate != 0 {
+		return // the same packet captured twice says nothing new
+	}
+	rp.expire(seg.Time)
+	rp.frame, rp.now = seg.Frame, seg.Time
+	d := info.Dir
+	r := d.Reverse()
+	s, rcv := rp.ep[d], rp.ep[r]
+	sh := &rp.half[d]
+	before := [2]State{rp.ep[0].State, rp.ep[1].State}
+	f := seg.Flags
+
+	if info.Kind&reassembly.AckUnseen != 0 && rp.firstUnseen == 0 && rp.half[r].Seen {
+		rp.firstUnseen = seg.Frame
+	}
+	if info.Kind&reassembly.Gap != 0 && rp.firstGap == 0 {
+		rp.firstGap = seg.Frame
+	}
+
+	// A connection joined mid-stream: both endpoints are assumed ESTABLISHED.
+	if s.State == Unknown && f&fSYN == 0 && c.Roles == reassembly.RoleByPort && len(s.Timeline) == 0 && len(rcv.Timeline) == 0 {
+		for _, e := range rp.ep {
+			e.apply(MidStream, seg.Time, seg.Frame, true)
+			e.Assumed = true
+		}
+		rp.conn.Partial = true
+	}
+
+	// 1. The sender's ACK field: which of the peer's SYN/FIN it had received.
+	if f&fACK != 0 {
+		rp.deliverCovered(r, seqNum(seg.Ack), f&fRST != 0)
+	}
+
+	// 2. What the sender did.
+	if s.State == Unknown && f&(fSYN|fRST) == 0 {
+		s.apply(MidStream, seg.Time, seg.Frame, true) // its handshake was not captured
+		s.Assumed = true
+		rp.conn.Partial = true
+	}
+	switch {
+	case f&(fSYN|fACK) == fSYN:
+		if !s.State.Synchronized() && s.State != SynReceived {
+			s.apply(SendSYN, seg.Time, seg.Frame, false)
+		}
+		if d == reassembly.ClientToServer && seqNum(seg.Seq) == sh.ISN && len(rp.synTimes) < maxFrames {
+			rp.synTimes = append(rp.synTimes, seg.Time)
+			rp.synFrames = append(rp.synFrames, seg.Frame)
+		}
+		rp.arm(&rp.pendSYN[d], rp.synDelivered[d], seg)
+	case f&(fSYN|fACK) == fSYN|fACK:
+		if s.State == Unknown || s.State == SynReceived {
+			s.apply(SendSYNACK, seg.Time, seg.Frame, false)
+		}
+		if len(rp.synAckFrame) < maxFrames {
+			rp.synAckFrame = append(rp.synAckFrame, seg.Frame)
+		}
+		rp.arm(&rp.pendSYN[d], rp.synDelivered[d], seg)
+	}
+	if f&fFIN != 0 {
+		rp.sendFIN(d, seg, info)
+	}
+	if f&fRST != 0 {
+		rp.sendRST(d, seg)
+	}
+
+	// 3. What the receiver got when the segment was captured.
+	if f&fRST == 0 {
+		if p := &rp.pendSYN[d]; p.armed && seqNum(seg.Seq).After(p.seq) {
+			rp.deliver(d, p, seg.Frame) // in-order delivery: a later segment implies the SYN arrived
+		}
+		if p := &rp.pendFIN[d]; p.armed && seqNum(seg.Seq).After(p.seq) {
+			rp.deliver(d, p, seg.Frame)
+		}
+		if f&(fACK|fSYN|fFIN) == fACK {
+			rp.ackArrives(r, seqNum(seg.Ack))
+		}
+	}
+	rp.ladder(seg, info, before)
+}
+
+// arm records a SYN or FIN from seg as pending receipt, once.
+func (rp *replay) arm(p *pending, delivered bool, seg *reassembly.Segment) {
+	if p.armed || delivered {
+		return
+	}
+	ctl := seqNum(seg.Seq)
+	if seg.Flags&fFIN != 0 && seg.Flags&fSYN == 0 {
+		ctl = seqNum(seg.SeqEnd() - 1)
+	}
+	*p = pending{armed: true, seq: ctl, hasAck: seg.Flags&fACK != 0, ack: seqNum(seg.Ack), frame: seg.Frame}
+}
+
+// deliverCovered delivers the pending SYN/FIN of the endpoint sending in
+// direction from that ack covers, to its peer. A reset that covers a SYN
+// refuses it instead of receiving it.
+func (rp *replay) deliverCovered(from dir, ack seqNum, rst bool) {
+	if p := &rp.pendSYN[from]; p.armed && ack.After(p.seq) {
+		if rst && !rp.half[from.Reverse()].HaveISN {
+			p.armed, rp.synDelivered[from] = false, true // refused: no socket received it
+		} else {
+			rp.deliver(from, p, rp.frame)
+		}
+	}
+	if p := &rp.pendFIN[from]; p.armed && ack.After(p.seq) {
+		rp.deliver(from, p, rp.frame)
+	}
+}
+
+// deliver applies a pending SYN or FIN from the endpoint sending in
+// direction from to its peer, proven at frame.
+func (rp *replay) deliver(from dir, p *pending, frame uint64) {
+	p.armed = false
+	to := from.Reverse()
+	e := rp.ep[to]
+	mine := &rp.half[to]
+	isSYN := p == &rp.pendSYN[from]
+	var ev Event
+	switch {
+	case isSYN:
+		rp.synDelivered[from] = true
+		ev = RecvSYN
+		if p.hasAck && mine.HaveISN && p.ack.After(mine.ISN) {
+			ev = RecvSYNACK
+		}
+	default:
+		rp.finDelivered[from] = true
+		ev = RecvFIN
+		if p.hasAck && mine.FinSent && p.ack.After(mine.FinSeq) && e.State != TimeWait {
+			ev = RecvFINACK
+		}
+		if e.State == TimeWait {
+			rp.twStart[to] = rp.now // a retransmitted FIN restarts 2MSL (RFC 9293 §3.10.7.4)
+		}
+	}
+	if e.State == Unknown && !isSYN {
+		e.apply(MidStream, rp.now, frame, true)
+		e.Assumed = true
+	}
+	e.apply(ev, rp.now, frame, false)
+	if e.State == TimeWait && rp.twStart[to].Before(e.Since) {
+		rp.twStart[to] = e.Since
+	}
+}
+
+// sendFIN replays a FIN from direction d.
+func (rp *replay) sendFIN(d dir, seg *reassembly.Segment, info *reassembly.SegInfo) {
+	s := rp.ep[d]
+	if len(rp.finFrames[d]) < maxFrames {
+		rp.finFrames[d] = append(rp.finFrames[d], seg.Frame)
+	}
+	if len(rp.finFrames[d]) == 1 || info.Kind&reassembly.Retransmission == 0 {
+		if s.State == Established || s.State == CloseWait || s.State == SynReceived {
+			s.apply(SendFIN, seg.Time, seg.Frame, false)
+		}
+		rp.arm(&rp.pendFIN[d], rp.finDelivered[d], seg)
+		return
+	}
+	// A retransmitted FIN.
+	switch s.State {
+	case FinWait2, TimeWait, FinWait1, Closing, LastAck:
+		s.apply(ResendFIN, seg.Time, seg.Frame, false)
+	case Closed:
+		if n := len(s.Timeline); n > 0 && s.Timeline[n-1].On == RecvACKOfFIN {
+			s.apply(ResendFIN, seg.Time, seg.Frame, false)
+		}
+	}
+	if rp.finDelivered[d] && rp.ep[d.Reverse()].State == TimeWait {
+		rp.finDelivered[d] = false // re-arm: the peer's re-ACK restarts its TIME-WAIT
+		rp.arm(&rp.pendFIN[d], false, seg)
+	}
+}
+
+// sendRST replays an RST from direction d: the sender's socket is gone, and
+// the receiver's too if the RST is in its window.
+func (rp *replay) sendRST(d dir, seg *reassembly.Segment) {
+	s, r := rp.ep[d], rp.ep[d.Reverse()]
+	if rp.rstFrame[d] == 0 {
+		rp.rstFrame[d] = seg.Frame
+	}
+	sFrom, rFrom := s.State, r.State
+	s.apply(SendRST, seg.Time, seg.Frame, false)
+	if !rp.rstAcceptable(d, seg) {
+		return
+	}
+	r.apply(RecvRST, seg.Time, seg.Frame, false)
+	if len(rp.resets) < maxFrames {
+		rp.resets = append(rp.resets, resetInfo{sender: d, from: sFrom, peerFrom: rFrom, frame: seg.Frame, at: seg.Time})
+	}
+}
+
+// rstAcceptable reports whether an RST from direction d would be accepted
+// by its receiver (RFC 9293 §3.10.7; RFC 5961 §3.2 narrows this to an exact
+// match, which a passive observer cannot know, so the window is used).
+func (rp *replay) rstAcceptable(d dir, seg *reassembly.Segment) bool {
+	r := rp.ep[d.Reverse()]
+	rh, sh := &rp.half[d.Reverse()], &rp.half[d]
+	switch r.State {
+	case Unknown, Closed, Listen:
+		return false
+	case SynSent:
+		return seg.Flags&fACK != 0 && rh.HaveISN && seqNum(seg.Ack) == rh.ISN.Add(1)
+	}
+	if !rh.HaveAck {
+		return true
+	}
+	wnd := uint32(rh.Window)
+	if rh.WScale != reassembly.NoWScale && sh.WScale != reassembly.NoWScale {
+		wnd <<= uint(rh.WScale)
+	}
+	wnd = max(wnd, 1)
+	seq := seqNum(seg.Seq)
+	return seq.InWindow(rh.MaxAck, wnd) || seq == sh.NextSeq
+}
+
+// ackArrives applies a pure ACK or data segment's acknowledgment to its
+// receiver (the endpoint sending in direction to).
+func (rp *replay) ackArrives(to dir, ack seqNum) {
+	e, h := rp.ep[to], &rp.half[to]
+	if e.State == SynReceived && h.HaveISN && ack.After(h.ISN) {
+		e.apply(RecvACKOfSYN, rp.now, rp.frame, false)
+	}
+	if h.FinSent && ack.After(h.FinSeq) {
+		switch e.State {
+		case FinWait1, Closing, LastAck:
+			e.apply(RecvACKOfFIN, rp.now, rp.frame, false)
+		}
+	}
+}
+
+// expire runs the timers up to time now.
+func (rp *replay) expire(now time.Time) {
+	for i, e := range rp.ep {
+		switch e.State {
+		case TimeWait:
+			start := rp.twStart[i]
+			if start.IsZero() || start.Before(e.Since) {
+				start = e.Since
+			}
+			if at := start.Add(2 * rp.cfg.MSL); !now.Before(at) {
+				e.apply(Timeout2MSL, at, 0, false)
+			}
+		case FinWait2:
+			idle := e.Since
+			if l := rp.half[i].LastTime; l.After(idle) {
+				idle = l
+			}
+			if at := idle.Add(rp.cfg.FinTimeout); !now.Before(at) {
+				e.apply(FinTimeout, at, 0, true)
+			}
+		}
+	}
+}
+
+// ladder records seg as a ladder step if it matters: control flags, a
+// state change, or (kept aside) the last payload segment of each direction.
+func (rp *replay) ladder(seg *reassembly.Segment, info *reassembly.SegInfo, before [2]State) {
+	st := Step{Time: seg.Time, Frame: seg.Frame, Dir: info.Dir, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,
+		Len: seg.Len, Kind: info.Kind, Client: rp.ep[0].State, Server: rp.ep[1].State,
+		ClientChanged: before[0] != rp.ep[0].State, ServerChanged: before[1] != rp.ep[1].State}
+	relevant := seg.Flags&(fSYN|fFIN|fRST) != 0 || st.ClientChanged || st.ServerChanged
+	if !relevant {
+		if seg.Len > 0 {
+			rp.lastData[info.Dir] = st
+		}
+		return
+	}
+	rp.addStep(st)
+}
+
+func (rp *replay) addStep(st Step) {
+	if len(rp.conn.Ladder) < maxLadder {
+		rp.conn.Ladder = append(rp.conn.Ladder, st)
+	} else {
+		rp.conn.LadderOmitted++
+	}
+}
+
+// stale records a segment of this (old) connection that answered a newer
+// incarnation's SYN, as evidence and as a ladder step of the new connection.
+func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
+	nw := rp.reusedBy
+	ru := nw.reuse
+	if len(ru.frames) < maxFrames {
+		ru.frames = append(ru.frames, seg.Frame)
+	}
+	d := reassembly.ClientToServer
+	if seg.Src == nw.conn.Server.Addr {
+		d = reassembly.ServerToClient
+	}
+	nw.addStep(Step{Time: seg.Time, Frame: seg.Frame, Dir: d, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,
+		Len: seg.Len, Kind: info.Kind, Client: nw.ep[0].State, Server: nw.ep[1].State, Stale: true})
+}
+
+// finish copies the assembler's counters, completes the ladder and derives
+// the findings.
+func (rp *replay) finish(c *reassembly.Conn, at time.Time) *Conn {
+	cn := &rp.conn
+	cn.LastFrame, cn.Last, cn.End = c.LastFrame, c.Last, at
+	cn.Partial = cn.Partial || c.Partial()
+	for d := range c.Half {
+		h := &c.Half[d]
+		cn.Packets[d], cn.Bytes[d] = h.Packets, h.Bytes
+		cn.Retransmits[d], cn.Duplicates[d], cn.KeepAlives[d] = h.Retransmits, h.Duplicates, h.KeepAlives
+		cn.OutOfOrder[d], cn.Gaps[d], cn.AckUnseen[d] = h.OutOfOrder, h.Gaps, h.AckUnseen
+		if st := rp.lastData[d]; st.Frame != 0 && !slices.ContainsFunc(cn.Ladder, func(s Step) bool { return s.Frame == st.Frame }) {
+			rp.addStep(st)
+		}
+	}
+	slices.SortStableFunc(cn.Ladder, func(a, b Step) int {
+		switch {
+		case a.Frame < b.Frame:
+			return -1
+		case a.Frame > b.Frame:
+			return 1
+		}
+		return 0
+	})
+	cn.Zeek = rp.zeek.Result()
+	rp.findings(c, at)
+	return cn
+}

@@ -1,0 +1,348 @@
+package reassembly
+
+import (
+	"slices"
+	"time"
+)
+
+// SegKind classifies a segment against the sequence stream of its sender.
+// Several bits may be set.
+type SegKind uint16
+
+// Segment classes, after Wireshark's TCP analysis (RFC 9293 vocabulary).
+const (
+	// Retransmission: the segment re-sends sequence space (data, SYN or FIN)
+	// that this endpoint was already seen sending.
+	Retransmission SegKind = 1 << iota
+	// Duplicate: an identical copy of the previous segment from the same
+	// endpoint within DupWindow: the same packet captured twice (-i any, SPAN).
+	Duplicate
+	// KeepAlive: zero or one byte at NextSeq-1, no SYN/FIN/RST (RFC 9293 §3.8.4).
+	KeepAlive
+	// OutOfOrder: the segment filled a hole in the stream shortly after it opened.
+	OutOfOrder
+	// Gap: the segment starts beyond NextSeq; the bytes in between were not captured.
+	Gap
+	// AckUnseen: the segment acknowledges sequence space the peer was never
+	// seen sending (a capture gap, or only one direction captured).
+	AckUnseen
+	// ZeroWindow: the segment advertises a zero receive window.
+	ZeroWindow
+)
+
+// DupWindow is how close in time two identical segments must be to count as
+// one packet captured twice. A real retransmission waits at least one RTO
+// (Linux: 200 ms minimum), so 2 ms separates the two cases safely.
+const DupWindow = 2 * time.Millisecond
+
+// oooWindow is how soon after a hole opens a segment filling it counts as
+// reordered rather than retransmitted (Wireshark's default threshold).
+const oooWindow = 3 * time.Millisecond
+
+// SegInfo is what the assembler learned about one segment.
+type SegInfo struct {
+	Dir  Dir
+	Kind SegKind
+	// RelSeq and RelAck are relative to the sender's and the receiver's Base.
+	RelSeq, RelAck uint32
+}
+
+// Handler receives connections and their segments from an Assembler.
+type Handler interface {
+	// Open is called when a connection is created, before its first Segment.
+	Open(c *Conn)
+	// Segment is called for every segment of c, in capture order. seg and
+	// info are valid only during the call.
+	Segment(c *Conn, seg *Segment, info *SegInfo)
+	// Close is called once per connection when the assembler is done with it,
+	// at time at (capture time).
+	Close(c *Conn, at time.Time, why CloseReason)
+}
+
+// Assembler groups segments into connections: a four-tuple table that splits
+// incarnations, assigns client and server roles, and tracks each endpoint's
+// sequence space. It is not safe for concurrent use.
+type Assembler struct {
+	h      Handler
+	conns  map[Key]*Conn
+	nextID uint64
+	last   time.Time
+}
+
+// NewAssembler returns an Assembler that reports to h.
+func NewAssembler(h Handler) *Assembler {
+	return &Assembler{h: h, conns: make(map[Key]*Conn)}
+}
+
+// Len returns the number of four-tuples currently tracked.
+func (a *Assembler) Len() int { return len(a.conns) }
+
+// Add processes one segment. It allocates only when a connection is created.
+func (a *Assembler) Add(seg *Segment) {
+	k := KeyOf(seg.Src, seg.Dst)
+	c := a.conns[k]
+	switch {
+	case c == nil:
+		c = a.open(k, seg, nil)
+	case a.startsNew(c, seg):
+		c = a.open(k, seg, c)
+	case c.Prev != nil && belongsToPrev(c, seg):
+		c = c.Prev
+	}
+	a.last = seg.Time
+	var info SegInfo
+	c.track(seg, &info)
+	a.h.Segment(c, seg, &info)
+	if p := c.Prev; p != nil && c.synAcked {
+		c.Prev = nil
+		a.h.Close(p, seg.Time, Superseded)
+	}
+}
+
+// Flush closes every connection still tracked, oldest first, at time end.
+func (a *Assembler) Flush(end time.Time) {
+	if end.Before(a.last) {
+		end = a.last
+	}
+	var all []*Conn
+	for _, c := range a.conns {
+		if c.Prev != nil {
+			all = append(all, c.Prev)
+		}
+		all = append(all, c)
+	}
+	slices.SortFunc(all, func(x, y *Conn) int {
+		switch {
+		case x.ID < y.ID:
+			return -1
+		case x.ID > y.ID:
+			return 1
+		}
+		return 0
+	})
+	for _, c := range all {
+		c.Prev = nil
+		a.h.Close(c, end, EndOfCapture)
+	}
+	clear(a.conns)
+}
+
+// open creates the connection that seg starts; prev is the incarnation it replaces.
+func (a *Assembler) open(k Key, seg *Segment, prev *Conn) *Conn {
+	a.nextID++
+	c := &Conn{Key: k, ID: a.nextID, FirstFrame: seg.Frame, First: seg.Time}
+	switch {
+	case seg.Flags&(SYN|ACK) == SYN:
+		c.Client, c.Server, c.Roles = seg.Src, seg.Dst, RoleBySYN
+	case seg.Flags&(SYN|ACK) == SYN|ACK:
+		c.Client, c.Server, c.Roles = seg.Dst, seg.Src, RoleBySYNACK
+	default:
+		c.Roles = RoleByPort
+		if serverSide(seg.Src.Port(), seg.Dst.Port()) {
+			c.Client, c.Server = seg.Dst, seg.Src
+		} else {
+			c.Client, c.Server = seg.Src, seg.Dst
+		}
+	}
+	c.Half[0].WScale, c.Half[1].WScale = NoWScale, NoWScale
+	if prev != nil {
+		c.Incarnation = prev.Incarnation + 1
+		if prev.Prev != nil { // a third incarnation before the second synchronized
+			old := prev.Prev
+			prev.Prev = nil
+			a.h.Close(old, seg.Time, Superseded)
+		}
+		c.Prev = prev
+	}
+	a.conns[k] = c
+	a.h.Open(c)
+	return c
+}
+
+// startsNew reports whether seg, a segment on c's four-tuple, begins a new
+// incarnation: a SYN without ACK that is not a retransmission of c's SYN and
+// not the second half of a simultaneous open.
+func (a *Assembler) startsNew(c *Conn, seg *Segment) bool {
+	if seg.Flags&(SYN|ACK) != SYN {
+		return false
+	}
+	h := &c.Half[c.DirOf(seg.Src)]
+	peer := &c.Half[c.DirOf(seg.Src).Reverse()]
+	switch {
+	case c.finished() || h.FinSent:
+		return true // the four-tuple is free again (RFC 9293 §3.10.7.4, RFC 1122 §4.2.2.13)
+	case h.HaveISN:
+		return Seq(seg.Seq) != h.ISN // a new ISN is a new connection; the same ISN a retransmission
+	case h.Seen:
+		return true // this side was seen mid-stream, now it opens afresh
+	case peer.HaveISN:
+		return false // simultaneous open: both sent SYN (RFC 9293 §3.5, figure 8)
+	}
+	return peer.Seen
+}
+
+// belongsToPrev reports whether seg, arriving while c (a new incarnation) is
+// still unsynchronized, is stale traffic of the previous incarnation: the old
+// socket answering the new SYN (RFC 5961 challenge ACK) or the RST that
+// answers such an ACK (RFC 9293 §3.10.7.3).
+func belongsToPrev(c *Conn, seg *Segment) bool {
+	if seg.Flags&SYN != 0 {
+		return false
+	}
+	cl := &c.Half[ClientToServer]
+	if seg.Src == c.Server {
+		// Before its SYN-ACK the server has nothing in this incarnation, except
+		// an RST refusing the new SYN, which acknowledges it.
+		return !(seg.Flags&ACK != 0 && cl.HaveISN && Seq(seg.Ack) == cl.ISN.Add(1))
+	}
+	return !(cl.HaveISN && Seq(seg.Seq) == cl.ISN.Add(1))
+}
+
+// track updates the sender's Half with seg and classifies it into info.
+func (c *Conn) track(seg *Segment, info *SegInfo) {
+	d := c.DirOf(seg.Src)
+	h, peer := &c.Half[d], &c.Half[d.Reverse()]
+	info.Dir = d
+	seq := Seq(seg.Seq)
+	end := Seq(seg.SeqEnd())
+	f := seg.Flags
+
+	if c.LastFrame == 0 || seg.Frame > c.LastFrame {
+		c.LastFrame, c.Last = seg.Frame, seg.Time
+	}
+	h.Packets++
+	h.Bytes += uint64(seg.Len)
+	h.Window = seg.Window
+
+	if h.Seen && isDuplicate(&h.last, seg) {
+		info.Kind |= Duplicate
+		h.Duplicates++
+		h.setLast(seg)
+		info.RelSeq = h.Rel(seg.Seq)
+		if seg.Flags&ACK != 0 {
+			info.RelAck = peer.Rel(seg.Ack)
+		}
+		h.LastTime = seg.Time
+		return
+	}
+	h.setLast(seg)
+
+	if f&SYN != 0 {
+		if !h.HaveISN {
+			h.HaveISN, h.ISN, h.Base = true, seq, seq
+			h.WScale = seg.WScale
+			if !h.Seen {
+				h.NextSeq = seq
+			}
+		}
+		if d == ServerToClient && f&ACK != 0 {
+			c.synAcked = true
+		}
+	}
+	if !h.Seen {
+		h.Seen = true
+		if !h.HaveISN {
+			h.Base, h.NextSeq = seq, seq
+		}
+	}
+
+	consumes := seg.Len > 0 || f&(SYN|FIN) != 0
+	switch {
+	case f&(SYN|FIN|RST) == 0 && seg.Len <= 1 && seq == h.NextSeq-1:
+		info.Kind |= KeepAlive
+		h.KeepAlives++
+	case consumes && seq.Before(h.NextSeq):
+		if h.hole && seq.AtOrAfter(h.holeStart) && !end.After(h.holeEnd) {
+			if seg.Time.Sub(h.holeTime) <= oooWindow {
+				info.Kind |= OutOfOrder
+				h.OutOfOrder++
+			} else {
+				info.Kind |= Retransmission
+				h.Retransmits++
+			}
+			h.fillHole(seq, end)
+		} else {
+			info.Kind |= Retransmission
+			h.Retransmits++
+		}
+	case seq.After(h.NextSeq) && f&RST == 0:
+		info.Kind |= Gap
+		h.Gaps++
+		if !h.hole {
+			h.hole, h.holeStart, h.holeEnd, h.holeTime = true, h.NextSeq, seq, seg.Time
+		}
+	}
+	if end.After(h.NextSeq) {
+		h.NextSeq = end
+	}
+	if f&FIN != 0 && !h.FinSent {
+		h.FinSent, h.FinSeq = true, end-1
+	}
+	if f&RST != 0 {
+		h.RstSent = true
+	}
+	if f&ACK != 0 {
+		ack := Seq(seg.Ack)
+		if peer.Seen && ack.After(peer.NextSeq) || !peer.Seen && f&RST == 0 {
+			info.Kind |= AckUnseen
+			h.AckUnseen++
+		}
+		if !h.HaveAck || ack.After(h.MaxAck) {
+			h.HaveAck, h.MaxAck = true, ack
+		}
+		info.RelAck = peer.Rel(seg.Ack)
+	}
+	if seg.Window == 0 && f&(SYN|FIN|RST) == 0 {
+		info.Kind |= ZeroWindow
+	}
+	info.RelSeq = h.Rel(seg.Seq)
+	h.LastTime = seg.Time
+	if seg.Len > 0 {
+		h.LastData = seg.Time
+	}
+}
+
+// fillHole shrinks the open hole by the range [seq, end).
+func (h *Half) fillHole(seq, end Seq) {
+	switch {
+	case !seq.After(h.holeStart) && !end.Before(h.holeEnd):
+		h.hole = false
+	case !seq.After(h.holeStart):
+		h.holeStart = end
+	case !end.Before(h.holeEnd):
+		h.holeEnd = seq
+	}
+}
+
+func (h *Half) setLast(seg *Segment) {
+	h.last = lastSeg{seq: seg.Seq, ack: seg.Ack, tsval: seg.TSVal, tsecr: seg.TSEcr,
+		len: seg.Len, win: seg.Window, flags: seg.Flags, time: seg.Time}
+}
+
+func isDuplicate(l *lastSeg, seg *Segment) bool {
+	return l.seq == seg.Seq && l.ack == seg.Ack && l.flags == seg.Flags && l.len == seg.Len &&
+		l.win == seg.Window && l.tsval == seg.TSVal && l.tsecr == seg.TSEcr &&
+		seg.Time.Sub(l.time) <= DupWindow && !seg.Time.Before(l.time)
+}
+
+// wellKnown lists common server ports above 1023, so that a mid-stream
+// connection between two high ports still gets the right server.
+var wellKnown = map[uint16]bool{
+	1080: true, 1433: true, 1521: true, 2049: true, 3306: true, 3389: true, 5432: true,
+	5672: true, 6379: true, 8000: true, 8008: true, 8080: true, 8443: true, 8888: true,
+	9000: true, 9092: true, 9200: true, 11211: true, 27017: true,
+}
+
+// serverSide reports whether the sender's port (src) looks like the server's.
+func serverSide(src, dst uint16) bool {
+	const firstEphemeral = 1024
+	switch {
+	case src < firstEphemeral && dst >= firstEphemeral:
+		return true
+	case dst < firstEphemeral && src >= firstEphemeral:
+		return false
+	case wellKnown[src] != wellKnown[dst]:
+		return wellKnown[src]
+	}
+	return src < dst
+}

@@ -1,0 +1,284 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
+)
+
+// TextOptions control the text rendering.
+type TextOptions struct {
+	// Color enables ANSI colours (only when stdout is a terminal).
+	Color bool
+	// MaxLadders bounds how many connections get a ladder diagram.
+	MaxLadders int
+	// Width is the column at which explanations wrap.
+	Width int
+}
+
+const (
+	ansiRed    = "\x1b[31;1m"
+	ansiYellow = "\x1b[33m"
+	ansiDim    = "\x1b[2m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
+
+type textWriter struct {
+	w   *bufio.Writer
+	opt TextOptions
+	err error
+}
+
+func (t *textWriter) printf(format string, a ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, a...)
+	}
+}
+
+func (t *textWriter) color(code, s string) string {
+	if !t.opt.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+// stamp formats a capture timestamp in UTC with microseconds.
+func stamp(ts time.Time) string { return ts.UTC().Format("2006-01-02 15:04:05.000000") }
+
+// Text writes the human report: capture header, end-state table, findings
+// grouped by kind and endpoint (worst first), and a ladder diagram for each
+// flagged connection. It fits an 80-column terminal.
+func Text(w io.Writer, r *Report, opt TextOptions) error {
+	if opt.Width == 0 {
+		opt.Width = 78
+	}
+	if opt.MaxLadders == 0 {
+		opt.MaxLadders = 20
+	}
+	t := &textWriter{w: bufio.NewWriter(w), opt: opt}
+	t.header(r)
+	t.states(r)
+	t.findings(r)
+	t.ladders(r)
+	if t.err != nil {
+		return t.err
+	}
+	return t.w.Flush()
+}
+
+func (t *textWriter) header(r *Report) {
+	c := &r.Capture
+	t.printf("%s\n", t.color(ansiBold, r.Tool+" — "+strings.Join(c.Files, ", ")))
+	t.printf("  packets    %d (%d TCP)\n", c.Packets, c.TCPPackets)
+	if c.Start != nil {
+		t.printf("  time       %s → %s UTC (%s)\n", stamp(*c.Start), c.End.UTC().Format("15:04:05.000000"), Dur(c.End.Sub(*c.Start)))
+	}
+	if len(c.LinkTypes) > 0 {
+		var ls []string
+		for _, l := range c.LinkTypes {
+			ls = append(ls, fmt.Sprintf("%s (%d)", l.Name, l.Packets))
+		}
+		t.printf("  link types %s\n", strings.Join(ls, ", "))
+	}
+	if len(c.Skipped) > 0 {
+		var ks []string
+		for k := range c.Skipped {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		var parts []string
+		for _, k := range ks {
+			parts = append(parts, fmt.Sprintf("%s %d", k, c.Skipped[k]))
+		}
+		t.printf("  skipped    %s\n", strings.Join(parts, ", "))
+	}
+	if c.Truncated {
+		t.printf("  %s\n", t.color(ansiYellow, "truncated: the capture was cut short; analysed up to the cut"))
+	}
+	t.printf("  connections %d", r.Summary.Connections)
+	if r.Summary.Partial > 0 {
+		t.printf(" (%d joined mid-stream)", r.Summary.Partial)
+	}
+	t.printf("\n\n")
+}
+
+func (t *textWriter) states(r *Report) {
+	if r.Summary.Connections == 0 {
+		t.printf("No TCP connections.\n")
+		return
+	}
+	t.printf("%s\n", t.color(ansiBold, "End states"))
+	tw := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "  state\tclients\tservers\t\n")
+	for s := range fsm.NumStates {
+		name := fsm.State(s).String()
+		cl, sv := r.Summary.ClientStates[name], r.Summary.ServerStates[name]
+		if cl == 0 && sv == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t\n", name, cl, sv)
+	}
+	if err := tw.Flush(); err != nil && t.err == nil {
+		t.err = err
+	}
+	t.printf("\n")
+}
+
+func (t *textWriter) sevLabel(s fsm.Severity) string {
+	switch s {
+	case fsm.Error:
+		return t.color(ansiRed, "ERROR")
+	case fsm.Warning:
+		return t.color(ansiYellow, "WARN ")
+	}
+	return t.color(ansiDim, "info ")
+}
+
+func (t *textWriter) findings(r *Report) {
+	if len(r.Groups) == 0 {
+		if r.Summary.Connections > 0 {
+			t.printf("No findings: every connection opened and closed cleanly.\n")
+		}
+		return
+	}
+	t.printf("%s\n", t.color(ansiBold, "Findings (worst first)"))
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		t.printf("%s %-18s %s\n", t.sevLabel(g.Severity), g.Kind, g.Headline)
+		t.printf("       since %s, connections %s\n", stamp(g.Oldest), connList(g))
+		t.printf("       frames %s\n", frames(g.Frames))
+		for _, line := range wrap(g.Explanation, t.opt.Width-7) {
+			t.printf("       %s\n", line)
+		}
+		t.printf("\n")
+	}
+}
+
+func connList(g *Group) string {
+	var b strings.Builder
+	for i, id := range g.Connections {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "#%d", id)
+	}
+	if g.Count > len(g.Connections) {
+		fmt.Fprintf(&b, " (+%d more)", g.Count-len(g.Connections))
+	}
+	return b.String()
+}
+
+// ladders draws the flagged connections, worst finding first.
+func (t *textWriter) ladders(r *Report) {
+	var flagged []*Connection
+	for i := range r.Connections {
+		c := &r.Connections[i]
+		if interesting(c.conn) {
+			flagged = append(flagged, c)
+		}
+	}
+	if len(flagged) == 0 {
+		return
+	}
+	t.printf("%s\n", t.color(ansiBold, "Flagged connections"))
+	for i, c := range flagged {
+		if i == t.opt.MaxLadders {
+			t.printf("(%d more flagged connections: see -f json)\n", len(flagged)-i)
+			break
+		}
+		t.ladder(c)
+	}
+}
+
+// interesting reports whether a connection has a finding worth a ladder
+// (anything but the purely informational time-wait and partial).
+func interesting(c *fsm.Conn) bool {
+	for _, f := range c.Findings {
+		if f.Severity > fsm.Info || f.Kind == fsm.KindSimultaneousClose || f.Kind == fsm.KindFinRetransmit || f.Kind == fsm.KindPortReuse {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *textWriter) ladder(c *Connection) {
+	cn := c.conn
+	t.printf("#%d %s -> %s  [%s]\n", c.ID, c.Client, c.Server, strings.Join(c.FindingKinds, ", "))
+	t.printf("   client %s, server %s at end", c.ClientState, c.ServerState)
+	if c.Partial {
+		t.printf(" (joined mid-stream: states assumed)")
+	}
+	t.printf("\n")
+	tw := tabwriter.NewWriter(t.w, 0, 0, 1, ' ', 0)
+	fmt.Fprintf(tw, "   time\tframe\t\tflags\tseq\tack\tlen\tstate entered\n")
+	for _, st := range cn.Ladder {
+		arrow := "->"
+		if st.Dir == reassembly.ServerToClient {
+			arrow = "<-"
+		}
+		var notes []string
+		if st.ClientChanged {
+			notes = append(notes, "client "+st.Client.String())
+		}
+		if st.ServerChanged {
+			notes = append(notes, "server "+st.Server.String())
+		}
+		if st.Kind&reassembly.Retransmission != 0 {
+			notes = append(notes, "(retransmission)")
+		}
+		if st.Stale {
+			notes = append(notes, "(old connection)")
+		}
+		ack := ""
+		if st.Flags&reassembly.ACK != 0 {
+			ack = fmt.Sprint(st.Ack)
+		}
+		fmt.Fprintf(tw, "   +%s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\n", relTime(st.Time.Sub(cn.First)), st.Frame, arrow,
+			st.Flags, st.Seq, ack, st.Len, strings.Join(notes, ", "))
+	}
+	if err := tw.Flush(); err != nil && t.err == nil {
+		t.err = err
+	}
+	if cn.LadderOmitted > 0 {
+		t.printf("   (%d more steps omitted)\n", cn.LadderOmitted)
+	}
+	t.printf("\n")
+}
+
+// relTime formats a time offset as seconds with millisecond precision.
+func relTime(d time.Duration) string {
+	return fmt.Sprintf("%.3f", d.Seconds())
+}
+
+// wrap breaks s into lines of at most width runes at spaces.
+func wrap(s string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	n := 0
+	for _, word := range strings.Fields(s) {
+		wl := len([]rune(word))
+		if n > 0 && n+1+wl > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			n = 0
+		}
+		if n > 0 {
+			cur.WriteByte(' ')
+			n++
+		}
+		cur.WriteString(word)
+		n += wl
+	}
+	if n > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
