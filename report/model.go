@@ -222,9 +222,9 @@ func connection(c *fsm.Conn) Connection {
 		FirstTime: c.First.UTC(), LastTime: c.Last.UTC(),
 		ClientTimeline: timeline(&c.Client), ServerTimeline: timeline(&c.Server),
 		Packets: PerDir{c.Packets[0], c.Packets[1]}, Bytes: PerDir{c.Bytes[0], c.Bytes[1]},
-		Retransmits: PerDir{uint64(c.Retransmits[0]), uint64(c.Retransmits[1])},
-		Duplicates:  PerDir{uint64(c.Duplicates[0]), uint64(c.Duplicates[1])},
-		KeepAlives:  PerDir{uint64(c.KeepAlives[0]), uint64(c.KeepAlives[1])},
+		Retransmits:   PerDir{uint64(c.Retransmits[0]), uint64(c.Retransmits[1])},
+		Duplicates:    PerDir{uint64(c.Duplicates[0]), uint64(c.Duplicates[1])},
+		KeepAlives:    PerDir{uint64(c.KeepAlives[0]), uint64(c.KeepAlives[1])},
 		ZeekConnState: c.Zeek.State, ZeekHistory: c.Zeek.History, ZeekOrig: addr(c.Zeek.Orig),
 		FindingKinds: []string{}, conn: c}
 	for _, e := range []*fsm.Endpoint{&c.Client, &c.Server} {

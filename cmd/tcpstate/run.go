@@ -29,7 +29,7 @@ var errUsage = errors.New("usage")
 // usageError is a command-line mistake; its message is printed with a hint.
 type usageError struct{ msg string }
 
-func (e *usageError) Error() string { return e.msg + " (see tcpstate -h)" }
+func (e *usageError) Error() string   { return e.msg + " (see tcpstate -h)" }
 func (e *usageError) Is(t error) bool { return t == errUsage }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
