@@ -67,6 +67,10 @@ func (rp *replay) findings(c *reassembly.Conn, end time.Time) {
 	slices.SortStableFunc(cn.Findings, func(a, b Finding) int { return int(a.Kind) - int(b.Kind) })
 }
 
+// minStuck is how long a CLOSE_WAIT or FIN_WAIT_2 must last before an RST
+// ends it for it to count as stuck: shorter, it is part of an abort.
+const minStuck = time.Second
+
 func entered(e *Endpoint, s State) bool {
 	_, ok := e.Entered(s)
 	return ok
@@ -118,8 +122,8 @@ func (rp *replay) closeWait(d dir, end time.Time) {
 	}
 	entry := e.Timeline[i]
 	until, ending, exitFrame := exit(e, i, end)
-	if ending == EndedNormally {
-		return // it closed (sent FIN) or aborted itself: not a leak
+	if ending == EndedNormally || ending == EndedByRST && until.Sub(entry.Time) < minStuck {
+		return // it closed (sent FIN) or aborted itself, or an abort followed at once: not a leak
 	}
 	h := &rp.half[d]
 	f := rp.newFinding(KindCloseWait, Warning, d, entry.Time, until)
@@ -162,6 +166,9 @@ func (rp *replay) finWait2(d dir, end time.Time) {
 			return // the peer's FIN came
 		}
 		ending = EndedByRST
+	}
+	if ending == EndedByRST && until.Sub(entry.Time) < minStuck {
+		return // part of an abort, reported as reset
 	}
 	peer := &rp.half[d.Reverse()]
 	if ending == StillOpen && !peer.LastData.IsZero() && peer.LastData.After(entry.Time) && end.Sub(peer.LastData) < rp.cfg.CloseWaitMin {

@@ -96,8 +96,11 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 		if p := &rp.pendFIN[d]; p.armed && seqNum(seg.Seq).After(p.seq) {
 			rp.deliver(d, p, seg.Frame)
 		}
-		if f&(fACK|fSYN|fFIN) == fACK {
+		switch {
+		case f&(fACK|fSYN|fFIN) == fACK:
 			rp.ackArrives(r, seqNum(seg.Ack))
+		case f&(fSYN|fACK) == fSYN|fACK && rp.synDelivered[d] && f&fFIN == 0:
+			rp.ackArrives(r, seqNum(seg.Ack)) // a SYN-ACK whose SYN was already received only acknowledges
 		}
 	}
 	rp.ladder(seg, info, before)

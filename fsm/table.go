@@ -13,6 +13,7 @@ var transitions = map[edge]State{
 	{Unknown, SendSYN}:          SynSent,
 	{Closed, SendSYN}:           SynSent,
 	{Listen, SendSYN}:           SynSent, // a listening socket may send (§3.10.1)
+	{SynSent, SendSYN}:          SynSent, // a retransmitted SYN
 	{Unknown, RecvSYN}:          SynReceived,
 	{Listen, RecvSYN}:           SynReceived,
 	{SynSent, RecvSYN}:          SynReceived, // simultaneous open (figure 8)

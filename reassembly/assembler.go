@@ -272,8 +272,8 @@ func (c *Conn) track(seg *Segment, info *SegInfo) {
 			h.hole, h.holeStart, h.holeEnd, h.holeTime = true, h.NextSeq, seq, seg.Time
 		}
 	}
-	if end.After(h.NextSeq) {
-		h.NextSeq = end
+	if end.After(h.NextSeq) && f&RST == 0 {
+		h.NextSeq = end // an RST's sequence number is only a claim until it is accepted
 	}
 	if f&FIN != 0 && !h.FinSent {
 		h.FinSent, h.FinSeq = true, end-1
