@@ -361,3 +361,45 @@ func TestConversations(t *testing.T) {
 		})
 	}
 }
+
+func TestTrackerStepDoesNotAllocate(t *testing.T) {
+	tr := NewTracker(DefaultConfig())
+	asm := reassembly.NewAssembler(tr)
+	frame := uint64(0)
+	add := func(s seg) {
+		frame++
+		src, dst := cliAP, srvAP
+		if s.dir == s2c {
+			src, dst = srvAP, cliAP
+		}
+		rs := reassembly.Segment{Frame: frame, Time: t0.Add(s.at), Src: src, Dst: dst, Seq: s.seq, Ack: s.ack,
+			Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale}
+		asm.Add(&rs)
+	}
+	for _, s := range join(handshake3, request) {
+		add(s)
+	}
+	data := reassembly.Segment{Time: t0.Add(time.Second), Src: cliAP, Dst: srvAP, Seq: ci + 11, Ack: si + 21,
+		Flags: pshack, Window: 65535, Len: 100, WScale: reassembly.NoWScale}
+	reply := reassembly.Segment{Time: t0.Add(time.Second), Src: srvAP, Dst: cliAP, Seq: si + 21, Ack: ci + 111,
+		Flags: ack, Window: 65535, WScale: reassembly.NoWScale}
+	allocs := testing.AllocsPerRun(1000, func() {
+		frame++
+		data.Frame = frame
+		asm.Add(&data)
+		frame++
+		reply.Frame = frame
+		asm.Add(&reply)
+		data.Seq += 100
+		reply.Ack += 100
+		data.Time = data.Time.Add(time.Millisecond)
+		reply.Time = data.Time
+	})
+	if allocs != 0 {
+		t.Errorf("a tracker step allocates %.1f times per segment pair; want 0", allocs)
+	}
+	asm.Flush(data.Time)
+	if c := tr.Conns(); len(c) != 1 || c[0].Client.State != Established || c[0].Packets[0] < 1000 {
+		t.Fatalf("unexpected result: %d conns", len(c))
+	}
+}

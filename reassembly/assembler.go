@@ -67,6 +67,7 @@ type Assembler struct {
 	conns  map[Key]*Conn
 	nextID uint64
 	last   time.Time
+	info   SegInfo
 }
 
 // NewAssembler returns an Assembler that reports to h.
@@ -90,9 +91,10 @@ func (a *Assembler) Add(seg *Segment) {
 		c = c.Prev
 	}
 	a.last = seg.Time
-	var info SegInfo
-	c.track(seg, &info)
-	a.h.Segment(c, seg, &info)
+	info := &a.info // reused: passing a local through the Handler interface would allocate
+	*info = SegInfo{}
+	c.track(seg, info)
+	a.h.Segment(c, seg, info)
 	if p := c.Prev; p != nil && c.synAcked {
 		c.Prev = nil
 		a.h.Close(p, seg.Time, Superseded)

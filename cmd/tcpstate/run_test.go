@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// tcpstate runs the command in-process and returns stdout, stderr and the exit status.
+func tcpstate(t *testing.T, stdin []byte, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, bytes.NewReader(stdin), &out, &errb)
+	code := exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+const popTrace = "../../testdata/zeek/pop3.pcap"
+
+func TestCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(text, []byte("this is not a capture at all, just words\n"), 0o644)
+	empty := filepath.Join(dir, "empty.pcap")
+	os.WriteFile(empty, nil, 0o644)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string // substring of the one-line message
+	}{
+		{"no capture", nil, 2, "no capture given"},
+		{"unknown flag", []string{"--bogus", popTrace}, 2, "unknown flag: --bogus"},
+		{"missing file", []string{filepath.Join(dir, "nope.pcap")}, 2, "nope.pcap: no such file"},
+		{"directory", []string{dir}, 2, "is a directory"},
+		{"not a capture", []string{text}, 2, "not a pcap or pcapng capture"},
+		{"empty file", []string{empty}, 2, "empty"},
+		{"unknown format", []string{"-f", "xml", popTrace}, 2, `unknown format "xml"`},
+		{"html not yet", []string{"-o", filepath.Join(dir, "r.html"), popTrace}, 2, "HTML report is not available"},
+		{"live capture without the pcap build", []string{"-i", "eth0"}, 2, "tcpdump -i eth0 -w - -U | tcpstate -r -"},
+		{"bad duration", []string{"--msl", "0s", popTrace}, 2, "--msl"},
+		{"stdin twice", []string{"-", "-"}, 2, "more than once"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errs, code := tcpstate(t, nil, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d; want %d (stderr %q)", code, tt.code, errs)
+			}
+			if !strings.Contains(errs, tt.stderr) {
+				t.Errorf("stderr %q; want it to contain %q", errs, tt.stderr)
+			}
+			if lines := strings.Count(errs, "\n"); code == 2 && lines != 1 {
+				t.Errorf("stderr has %d lines; want one: %q", lines, errs)
+			}
+			if strings.Contains(errs, "goroutine") || strings.Contains(errs, "panic") {
+				t.Errorf("stack trace on stderr: %q", errs)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty on error: %q", out)
+			}
+		})
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	out, _, code := tcpstate(t, nil, "--version")
+	if code != 0 || out != "tcpstate "+version+"\n" {
+		t.Errorf("--version: %q exit %d", out, code)
+	}
+	_, errs, code := tcpstate(t, nil, "-h")
+	if code != 0 || !strings.Contains(errs, "Usage: tcpstate") || !strings.Contains(errs, "--close-wait-min") {
+		t.Errorf("-h: exit %d, %q", code, errs)
+	}
+}
+
+func TestStdinEqualsFile(t *testing.T) {
+	data, err := os.ReadFile(popTrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, _, code := tcpstate(t, nil, "-f", "json", popTrace)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	fromStdin, _, code := tcpstate(t, data, "-f", "json", "-r", "-")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	// Only the file name differs.
+	if strings.Replace(fromFile, popTrace, "-", 1) != fromStdin {
+		t.Error("report from stdin differs from the report from the file")
+	}
+}
+
+func TestOutputFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.json")
+	stdout, _, code := tcpstate(t, nil, "-o", out, popTrace)
+	if code != 0 || stdout != "" {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+	var rep struct {
+		FormatVersion int `json:"format_version"`
+		Summary       struct {
+			Connections int            `json:"connections"`
+			Findings    map[string]int `json:"findings"`
+		} `json:"summary"`
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("-o r.json is not JSON: %v", err)
+	}
+	if rep.FormatVersion != 1 || rep.Summary.Connections != 11 || rep.Summary.Findings["refused"] != 6 {
+		t.Errorf("format_version %d, connections %d, refused %d; want 1, 11, 6", rep.FormatVersion,
+			rep.Summary.Connections, rep.Summary.Findings["refused"])
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestOutputNeverOverwritesInput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pcap")
+	orig, _ := os.ReadFile(popTrace)
+	os.WriteFile(in, orig, 0o644)
+	_, errs, code := tcpstate(t, nil, "-f", "json", "-o", in, in)
+	if code != 2 || !strings.Contains(errs, "would overwrite an input") {
+		t.Errorf("exit %d, %q; want 2 and a refusal", code, errs)
+	}
+	if now, _ := os.ReadFile(in); !bytes.Equal(now, orig) {
+		t.Error("the input capture was modified")
+	}
+}
+
+func TestTruncatedCaptureIsAnalysedWithWarning(t *testing.T) {
+	data, _ := os.ReadFile(popTrace)
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(cut, data[:len(data)*2/3], 0o644)
+	out, errs, code := tcpstate(t, nil, "-f", "json", cut)
+	if code != 0 {
+		t.Fatalf("exit %d (%s); want 0", code, errs)
+	}
+	if !strings.Contains(errs, "warning") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("stderr %q; want one warning line", errs)
+	}
+	var rep struct {
+		Capture struct {
+			Truncated bool   `json:"truncated"`
+			Packets   uint64 `json:"packets"`
+		} `json:"capture"`
+	}
+	json.Unmarshal([]byte(out), &rep)
+	if !rep.Capture.Truncated || rep.Capture.Packets == 0 || rep.Capture.Packets >= 125 {
+		t.Errorf("truncated %v packets %d; want true and 0 < packets < 125", rep.Capture.Truncated, rep.Capture.Packets)
+	}
+	_, errs, _ = tcpstate(t, nil, "-q", "-f", "json", cut)
+	if errs != "" {
+		t.Errorf("-q still warns: %q", errs)
+	}
+}
+
+// TestGolden compares the text and JSON reports of every bundled capture
+// with the files in testdata/golden (go test ./cmd/tcpstate -update rewrites them).
+func TestGolden(t *testing.T) {
+	var captures []string
+	for _, pat := range []string{"../../testdata/zeek/*.pcap", "../../testdata/kernel/*.pcap"} {
+		m, _ := filepath.Glob(pat)
+		captures = append(captures, m...)
+	}
+	if len(captures) == 0 {
+		t.Fatal("no captures in testdata")
+	}
+	for _, c := range captures {
+		name := filepath.Base(filepath.Dir(c)) + "/" + strings.TrimSuffix(filepath.Base(c), ".pcap")
+		for _, format := range []string{"text", "json"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				out, errs, code := tcpstate(t, nil, "-f", format, c)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errs)
+				}
+				ext := map[string]string{"text": ".txt", "json": ".json"}[format]
+				golden := filepath.Join("testdata", "golden", name+ext)
+				if *update {
+					os.MkdirAll(filepath.Dir(golden), 0o755)
+					if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./cmd/tcpstate -update)", err)
+				}
+				if out != string(want) {
+					t.Errorf("%s differs from %s: %s\nhint: go test ./cmd/tcpstate -update", name, golden, firstDiff(out, string(want)))
+				}
+			})
+		}
+	}
+}
+
+// firstDiff describes the first line where got and want differ.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return "line " + itoa(i+1) + ":\n got: " + gl + "\nwant: " + wl
+		}
+	}
+	return "(no line differs)"
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }

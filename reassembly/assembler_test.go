@@ -1,0 +1,157 @@
+package reassembly
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// countHandler counts callbacks and keeps nothing.
+type countHandler struct {
+	opens, segs, closes int
+	last                SegInfo
+}
+
+func (h *countHandler) Open(*Conn)                              { h.opens++ }
+func (h *countHandler) Segment(_ *Conn, _ *Segment, i *SegInfo) { h.segs++; h.last = *i }
+func (h *countHandler) Close(*Conn, time.Time, CloseReason)     { h.closes++ }
+
+var (
+	tA = netip.MustParseAddrPort("192.0.2.1:40000")
+	tB = netip.MustParseAddrPort("192.0.2.2:80")
+	t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+)
+
+func mk(frame uint64, at time.Duration, src, dst netip.AddrPort, f Flags, seq, ack, n uint32) *Segment {
+	return &Segment{Frame: frame, Time: t0.Add(at), Src: src, Dst: dst, Flags: f, Seq: seq, Ack: ack, Len: n,
+		Window: 1000, WScale: NoWScale}
+}
+
+func TestAssemblerAddDoesNotAllocate(t *testing.T) {
+	h := &countHandler{}
+	a := NewAssembler(h)
+	a.Add(mk(1, 0, tA, tB, SYN, 100, 0, 0))
+	a.Add(mk(2, 1, tB, tA, SYN|ACK, 500, 101, 0))
+	a.Add(mk(3, 2, tA, tB, ACK, 101, 501, 0))
+	s := *mk(4, 4*time.Millisecond, tA, tB, ACK|PSH, 101, 501, 100)
+	allocs := testing.AllocsPerRun(1000, func() {
+		a.Add(&s)
+		s.Seq += 100
+		s.Frame++
+		s.Time = s.Time.Add(time.Millisecond)
+	})
+	if allocs != 0 {
+		t.Errorf("Assembler.Add allocates %.1f times per segment; want 0", allocs)
+	}
+	if h.opens != 1 {
+		t.Errorf("%d connections opened; want 1", h.opens)
+	}
+}
+
+func TestAssemblerClassification(t *testing.T) {
+	tests := []struct {
+		name string
+		segs []*Segment
+		want SegKind // of the last segment
+		dir  Dir
+	}{
+		{"retransmitted data", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 1, tB, tA, SYN|ACK, 500, 101, 0),
+			mk(3, 2, tA, tB, ACK|PSH, 101, 501, 10), mk(4, 300*time.Millisecond, tA, tB, ACK|PSH, 101, 501, 10),
+		}, Retransmission, ClientToServer},
+		{"same packet captured twice", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 1, tB, tA, SYN|ACK, 500, 101, 0),
+			mk(3, 2*time.Millisecond, tA, tB, ACK|PSH, 101, 501, 10), mk(4, 2*time.Millisecond+10*time.Microsecond, tA, tB, ACK|PSH, 101, 501, 10),
+		}, Duplicate, ClientToServer},
+		{"keep-alive", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 1, tB, tA, SYN|ACK, 500, 101, 0),
+			mk(3, 2, tA, tB, ACK, 101, 501, 0), mk(4, time.Second, tA, tB, ACK, 100, 501, 0),
+		}, KeepAlive, ClientToServer},
+		{"gap: segment beyond next expected", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 1, tB, tA, SYN|ACK, 500, 101, 0),
+			mk(3, 2, tA, tB, ACK|PSH, 201, 501, 10),
+		}, Gap, ClientToServer},
+		{"ACK of data never seen", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 1, tB, tA, SYN|ACK, 500, 101, 0),
+			mk(3, 2, tB, tA, ACK, 501, 301, 0),
+		}, AckUnseen, ServerToClient},
+		{"reordered segment fills the hole at once", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 1, tB, tA, SYN|ACK, 500, 101, 0),
+			mk(3, 2*time.Millisecond, tA, tB, ACK|PSH, 111, 501, 10), mk(4, 3*time.Millisecond, tA, tB, ACK|PSH, 101, 501, 10),
+		}, OutOfOrder, ClientToServer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &countHandler{}
+			a := NewAssembler(h)
+			for _, s := range tt.segs {
+				a.Add(s)
+			}
+			if h.last.Kind&tt.want == 0 || h.last.Dir != tt.dir {
+				t.Errorf("last segment kind %b dir %v; want bit %b dir %v", h.last.Kind, h.last.Dir, tt.want, tt.dir)
+			}
+			if h.opens != 1 {
+				t.Errorf("%d connections; want 1", h.opens)
+			}
+		})
+	}
+}
+
+func TestIncarnations(t *testing.T) {
+	tests := []struct {
+		name  string
+		segs  []*Segment
+		conns int
+	}{
+		{"retransmitted SYN is one connection", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, time.Second, tA, tB, SYN, 100, 0, 0),
+		}, 1},
+		{"SYN after RST starts a new connection", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 1, tB, tA, RST|ACK, 0, 101, 0), mk(3, time.Second, tA, tB, SYN, 100, 0, 0),
+		}, 2},
+		{"SYN with a new ISN after both FINs", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 1, tB, tA, SYN|ACK, 500, 101, 0), mk(3, 2, tA, tB, ACK, 101, 501, 0),
+			mk(4, 3, tA, tB, FIN|ACK, 101, 501, 0), mk(5, 4, tB, tA, FIN|ACK, 501, 102, 0), mk(6, 5, tA, tB, ACK, 102, 502, 0),
+			mk(7, 6, tB, tA, FIN|ACK, 501, 102, 0), // a retransmitted FIN stays in the old connection
+			mk(8, 7, tA, tB, ACK, 102, 502, 0),     // and so does a trailing ACK
+			mk(9, time.Second, tA, tB, SYN, 9000, 0, 0),
+		}, 2},
+		{"simultaneous open is one connection", []*Segment{
+			mk(1, 0, tA, tB, SYN, 100, 0, 0), mk(2, 0, tB, tA, SYN, 500, 0, 0),
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &countHandler{}
+			a := NewAssembler(h)
+			for _, s := range tt.segs {
+				a.Add(s)
+			}
+			a.Flush(t0.Add(time.Minute))
+			if h.opens != tt.conns || h.closes != tt.conns {
+				t.Errorf("opened %d, closed %d; want %d", h.opens, h.closes, tt.conns)
+			}
+		})
+	}
+}
+
+func FuzzSeq(f *testing.F) {
+	f.Add(uint32(0), uint32(1))
+	f.Add(uint32(0xffffffff), uint32(0))
+	f.Add(uint32(0x7fffffff), uint32(0x80000000))
+	f.Fuzz(func(t *testing.T, a, b uint32) {
+		x, y := Seq(a), Seq(b)
+		if x.Before(y) && y.Before(x) {
+			t.Fatalf("%d and %d are both before each other", a, b)
+		}
+		if x.Before(y) != y.After(x) {
+			t.Fatalf("Before/After disagree for %d, %d", a, b)
+		}
+		if n := uint32(b - a); n > 0 && n < 1<<31 && !x.Before(x.Add(n)) {
+			t.Fatalf("%d + %d is not after %d across wrap", a, n, a)
+		}
+		if x.Diff(y) != -y.Diff(x) && x.Diff(y) != -1<<31 {
+			t.Fatalf("Diff not antisymmetric for %d, %d", a, b)
+		}
+	})
+}
