@@ -47,9 +47,11 @@ func (rp *replay) findings(c *reassembly.Conn, end time.Time) {
 		f.Ending = EndedNormally
 		rp.add(f)
 	}
-	if rp.firstUnseen != 0 || rp.firstGap != 0 {
+	oneSided := !rp.half[0].Seen || !rp.half[1].Seen
+	if rp.firstUnseen != 0 || rp.firstGap != 0 || oneSided && (rp.half[0].HaveAck || rp.half[1].HaveAck) {
 		f := rp.newFinding(KindCaptureGap, Info, reassembly.ServerToClient, cn.First, end)
-		for _, fr := range []uint64{rp.firstGap, rp.firstUnseen} {
+		f.OneSided = oneSided
+		for _, fr := range []uint64{rp.firstGap, rp.firstUnseen, rp.firstOneSided} {
 			if fr != 0 {
 				f.Frames = append(f.Frames, fr)
 			}
@@ -116,6 +118,9 @@ func exit(e *Endpoint, i int, end time.Time) (time.Time, Ending, uint64) {
 // own FIN (DESIGN §4 close-wait).
 func (rp *replay) closeWait(d dir, end time.Time) {
 	e := rp.ep[d]
+	if !rp.half[d].Seen {
+		return // never seen sending: nothing proves what it did
+	}
 	i := slices.IndexFunc(e.Timeline, func(c Change) bool { return c.To == CloseWait })
 	if i < 0 {
 		return
@@ -155,6 +160,9 @@ func (rp *replay) closeWait(d dir, end time.Time) {
 // finWait2: the mirror view, an endpoint waiting for the peer's FIN.
 func (rp *replay) finWait2(d dir, end time.Time) {
 	e := rp.ep[d]
+	if !rp.half[d].Seen {
+		return // never seen sending: nothing proves what it did
+	}
 	i := slices.IndexFunc(e.Timeline, func(c Change) bool { return c.To == FinWait2 })
 	if i < 0 {
 		return
@@ -192,6 +200,9 @@ func (rp *replay) finWait2(d dir, end time.Time) {
 // timeWait: this endpoint closed actively and entered TIME-WAIT.
 func (rp *replay) timeWait(d dir, end time.Time) {
 	e := rp.ep[d]
+	if !rp.half[d].Seen {
+		return // never seen sending: nothing proves what it did
+	}
 	i := slices.IndexFunc(e.Timeline, func(c Change) bool { return c.To == TimeWait })
 	if i < 0 {
 		return
@@ -242,7 +253,7 @@ func (rp *replay) handshake(end time.Time) {
 	cl, sv := rp.ep[0], rp.ep[1]
 	ch, sh := &rp.half[0], &rp.half[1]
 	// syn-recv: the server answered with SYN-ACK and never saw the final ACK.
-	if i := slices.IndexFunc(sv.Timeline, func(c Change) bool { return c.To == SynReceived }); i >= 0 &&
+	if i := slices.IndexFunc(sv.Timeline, func(c Change) bool { return c.To == SynReceived }); i >= 0 && sh.Seen &&
 		!slices.ContainsFunc(sv.Timeline, func(c Change) bool { return c.To == Established }) {
 		entry := sv.Timeline[i]
 		until, ending, exitFrame := exit(sv, i, end)
@@ -287,6 +298,9 @@ func (rp *replay) handshake(end time.Time) {
 		f.Ending = EndedNormally
 		if n := len(cl.Timeline); n > 0 {
 			f.Duration = cl.Timeline[n-1].Time.Sub(first)
+			if cl.Timeline[n-1].On == GiveUp {
+				f.Ending = EndedByTimer
+			}
 		}
 	}
 	f.Frames = append(f.Frames, rp.synFrames...)

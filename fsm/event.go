@@ -23,6 +23,7 @@ const (
 	FinTimeout                // Linux tcp_fin_timeout dropped an orphaned FIN-WAIT-2
 	MidStream                 // the capture joined an established connection
 	Reused                    // a new incarnation took the four-tuple: this socket is gone
+	GiveUp                    // a due SYN or SYN-ACK retransmission never came: the opener gave up
 	numEvents
 )
 
@@ -34,7 +35,7 @@ var eventNames = [numEvents]string{
 	SendRST: "send RST", RecvSYN: "recv SYN", RecvSYNACK: "recv SYN-ACK", RecvACKOfSYN: "recv ACK of SYN",
 	RecvFIN: "recv FIN", RecvFINACK: "recv FIN+ACK of FIN", RecvACKOfFIN: "recv ACK of FIN",
 	RecvRST: "recv RST", Timeout2MSL: "2MSL timeout", FinTimeout: "FIN-WAIT-2 timeout",
-	MidStream: "joined mid-stream", Reused: "four-tuple reused",
+	MidStream: "joined mid-stream", Reused: "four-tuple reused", GiveUp: "gave up retransmitting",
 }
 
 // String returns a short description such as "recv ACK of FIN".

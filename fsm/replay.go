@@ -38,6 +38,9 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 	if info.Kind&reassembly.AckUnseen != 0 && rp.firstUnseen == 0 && rp.half[r].Seen {
 		rp.firstUnseen = seg.Frame
 	}
+	if info.Kind&reassembly.AckUnseen != 0 && rp.firstOneSided == 0 && !rp.half[r].Seen {
+		rp.firstOneSided = seg.Frame
+	}
 	if info.Kind&reassembly.Gap != 0 && rp.firstGap == 0 {
 		rp.firstGap = seg.Frame
 	}
@@ -52,6 +55,14 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 	}
 
 	// 1. The sender's ACK field: which of the peer's SYN/FIN it had received.
+	if s.State == SynSent && f&(fACK|fSYN|fRST) == fACK && !rp.half[r].HaveISN {
+		// It acknowledges a SYN-ACK the capture never saw: the peer answered.
+		if rcv.State == Unknown {
+			rcv.apply(SendSYNACK, seg.Time, seg.Frame, true)
+		}
+		rp.pendSYN[d].armed, rp.synDelivered[d] = false, true
+		s.apply(RecvSYNACK, seg.Time, seg.Frame, true)
+	}
 	if f&fACK != 0 {
 		rp.deliverCovered(r, seqNum(seg.Ack), f&fRST != 0)
 	}
@@ -76,8 +87,9 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 		if s.State == Unknown || s.State == SynReceived {
 			s.apply(SendSYNACK, seg.Time, seg.Frame, false)
 		}
-		if len(rp.synAckFrame) < maxFrames {
+		if len(rp.synAckFrame) < maxFrames && d == reassembly.ServerToClient && seqNum(seg.Seq) == sh.ISN {
 			rp.synAckFrame = append(rp.synAckFrame, seg.Frame)
+			rp.synAckTimes = append(rp.synAckTimes, seg.Time)
 		}
 		rp.arm(&rp.pendSYN[d], rp.synDelivered[d], seg)
 	}
@@ -244,7 +256,7 @@ func (rp *replay) rstAcceptable(d dir, seg *reassembly.Segment) bool {
 // receiver (the endpoint sending in direction to).
 func (rp *replay) ackArrives(to dir, ack seqNum) {
 	e, h := rp.ep[to], &rp.half[to]
-	if e.State == SynReceived && h.HaveISN && ack.After(h.ISN) {
+	if e.State == SynReceived && (!h.Seen || h.HaveISN && ack.After(h.ISN)) {
 		e.apply(RecvACKOfSYN, rp.now, rp.frame, false)
 	}
 	if h.FinSent && ack.After(h.FinSeq) {
@@ -255,10 +267,43 @@ func (rp *replay) ackArrives(to dir, ack seqNum) {
 	}
 }
 
+// Retransmission timeouts bounding the give-up inference. Before any RTT
+// sample RFC 6298 §2.1 starts at 1 s (Linux), but RFC 1122 stacks (older
+// Windows) start at 3 s, so a lone SYN is given 3 s. No stack retransmits
+// faster than minRTO (Linux's 200 ms floor).
+const (
+	initialRTO = 3 * time.Second
+	minRTO     = 200 * time.Millisecond
+)
+
+// gaveUp returns when an endpoint retransmitting its SYN (or SYN-ACK) at the
+// times ts stopped: the next retransmission, at double the last interval,
+// was due by then and had not come by now (with half an interval of slack).
+func gaveUp(ts []time.Time, now time.Time) (time.Time, bool) {
+	if len(ts) == 0 || len(ts) >= maxFrames {
+		return time.Time{}, false
+	}
+	last := ts[len(ts)-1]
+	rto := initialRTO
+	if n := len(ts); n >= 2 {
+		rto = max(2*ts[n-1].Sub(ts[n-2]), minRTO)
+	}
+	due := last.Add(rto)
+	return due, now.Sub(due) > rto/2
+}
+
 // expire runs the timers up to time now.
 func (rp *replay) expire(now time.Time) {
 	for i, e := range rp.ep {
 		switch e.State {
+		case SynSent:
+			if at, ok := gaveUp(rp.synTimes, now); ok && i == int(reassembly.ClientToServer) && !rp.half[1].Seen {
+				e.apply(GiveUp, at, 0, true)
+			}
+		case SynReceived:
+			if at, ok := gaveUp(rp.synAckTimes, now); ok && i == int(reassembly.ServerToClient) {
+				e.apply(GiveUp, at, 0, true)
+			}
 		case TimeWait:
 			start := rp.twStart[i]
 			if start.IsZero() || start.Before(e.Since) {

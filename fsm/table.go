@@ -73,6 +73,12 @@ var transitions = map[edge]State{
 	{LastAck, SendRST}:     Closed,
 	{TimeWait, SendRST}:    Closed,
 
+	// The next back-off retransmission (RFC 6298 §5.5 doubling) was due and
+	// never came while the capture went on: connect() timed out, or the
+	// listener dropped the half-open request (presumed).
+	{SynSent, GiveUp}:     Closed,
+	{SynReceived, GiveUp}: Closed,
+
 	// A new incarnation took the four-tuple, so the old socket is gone.
 	{SynSent, Reused}:     Closed,
 	{SynReceived, Reused}: Closed,

@@ -75,15 +75,17 @@ type replay struct {
 	finDelivered     [2]bool
 	twStart          [2]time.Time
 
-	synTimes    []time.Time // client SYN transmissions (for back-off intervals)
-	synFrames   []uint64
-	synAckFrame []uint64
-	finFrames   [2][]uint64
-	rstFrame    [2]uint64
-	lastData    [2]Step
-	firstUnseen uint64
-	firstGap    uint64
-	resets      []resetInfo
+	synTimes      []time.Time // client SYN transmissions (for back-off intervals)
+	synFrames     []uint64
+	synAckFrame   []uint64
+	synAckTimes   []time.Time
+	finFrames     [2][]uint64
+	rstFrame      [2]uint64
+	lastData      [2]Step
+	firstUnseen   uint64
+	firstGap      uint64
+	firstOneSided uint64 // first ACK for a direction never captured
+	resets        []resetInfo
 
 	reuse    *reuseInfo // this connection reused a four-tuple with stale state
 	reusedBy *replay    // a newer incarnation answered by this one's stale socket

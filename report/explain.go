@@ -138,6 +138,11 @@ func explain(f *fsm.Finding) string {
 		}
 		return fmt.Sprintf("%s sent its FIN %d more time(s) before the peer acknowledged it: the FIN (or its ACK) was lost.", ep, f.Count)
 	case fsm.KindCaptureGap:
+		if f.OneSided {
+			return "Only one direction of this connection was captured: its segments acknowledge data and SYNs the capture never saw " +
+				"(asymmetric routing, or a capture filter or tap on one direction). The silent endpoint's states are inferred, not seen, " +
+				"and no finding blames it."
+		}
 		return fmt.Sprintf("The connection acknowledges data the capture never saw (%d segment(s)): packets are missing from the capture "+
 			"(snaplen drops, a full capture buffer, or only one direction captured). Conclusions about this connection are less certain.", f.Count)
 	case fsm.KindPartial:
