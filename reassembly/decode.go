@@ -1,0 +1,438 @@
+package reassembly
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// Header sizes and field limits used while decoding.
+const (
+	ethernetHeaderLen = 14
+	sllHeaderLen      = 16
+	sllMaxAddrLen     = 8 // the SLL address field is 8 bytes; longer addresses are cut
+	nullHeaderLen     = 4
+	ipv4MinHeaderLen  = 20
+	ipv4MinIHL        = 5 // in 32-bit words
+	ipv6HeaderLen     = 40
+	ipv6FragHeaderLen = 8
+	tcpMinHeaderLen   = 20
+	tcpMinDataOffset  = 5 // in 32-bit words
+
+	// maxVLANTags bounds 802.1Q/802.1ad tag stacks; real networks use two.
+	maxVLANTags = 8
+	// maxIPv6ExtHeaders bounds the extension-header chain walked before TCP.
+	maxIPv6ExtHeaders = 8
+	// maxDecodedLayers sizes the reused decoded slice: link, tags, IP, tunnels, TCP.
+	maxDecodedLayers = 16
+
+	// ethernetTypeQinQLegacy is the pre-802.1ad 0x9100 outer tag (Cisco, Linux).
+	ethernetTypeQinQLegacy layers.EthernetType = 0x9100
+
+	// TCP option data lengths (RFC 9293 §3.2, RFC 7323 §2-3).
+	mssOptionLen        = 2
+	wscaleOptionLen     = 1
+	timestampsOptionLen = 8
+	// maxWScale is the largest shift RFC 7323 §2.3 allows; larger values are used as 14.
+	maxWScale = 14
+
+	// tcpFlagsOffset is the byte of the TCP header that holds the control bits,
+	// in the same bit order as Flags.
+	tcpFlagsOffset = 13
+)
+
+var (
+	errTooManyVLANTags = errors.New("reassembly: too many 802.1q tags")
+	errSLLShort        = errors.New("reassembly: linux sll header cut short")
+)
+
+// dot1Q is layers.Dot1Q with a bound on the tag depth and the legacy 0x9100
+// QinQ type, so a frame of repeated tags cannot make the parser loop long.
+type dot1Q struct {
+	layers.Dot1Q
+	depth int // tags decoded in the current frame; reset by Decode
+}
+
+func (v *dot1Q) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	v.depth++
+	if v.depth > maxVLANTags {
+		return errTooManyVLANTags
+	}
+	return v.Dot1Q.DecodeFromBytes(data, df)
+}
+
+func (v *dot1Q) NextLayerType() gopacket.LayerType { return etherNext(v.Type) }
+
+// ethernet is layers.Ethernet that also follows the legacy 0x9100 QinQ type.
+type ethernet struct{ layers.Ethernet }
+
+func (e *ethernet) NextLayerType() gopacket.LayerType { return etherNext(e.EthernetType) }
+
+func etherNext(t layers.EthernetType) gopacket.LayerType {
+	if t == ethernetTypeQinQLegacy {
+		return layers.LayerTypeDot1Q
+	}
+	return t.LayerType()
+}
+
+// linuxSLL is layers.LinuxSLL without its out-of-range slice on address
+// lengths above 8, which would panic on short frames.
+type linuxSLL struct{ layers.LinuxSLL }
+
+func (s *linuxSLL) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < sllHeaderLen {
+		df.SetTruncated()
+		return errSLLShort
+	}
+	s.PacketType = layers.LinuxSLLPacketType(binary.BigEndian.Uint16(data[0:2]))
+	s.AddrType = binary.BigEndian.Uint16(data[2:4])
+	s.AddrLen = binary.BigEndian.Uint16(data[4:6])
+	s.Addr = data[6 : 6+min(int(s.AddrLen), sllMaxAddrLen)]
+	s.EthernetType = layers.EthernetType(binary.BigEndian.Uint16(data[14:16]))
+	s.BaseLayer = layers.BaseLayer{Contents: data[:sllHeaderLen], Payload: data[sllHeaderLen:]}
+	return nil
+}
+
+// Decoder turns link-layer frames into Segments. It is used by Source and by
+// live capture, and needs nothing but the frame and its link type.
+//
+// A Decoder is not safe for concurrent use. After warm-up, Decode allocates
+// nothing for Ethernet, SLL, SLL2, loopback and raw IPv4/IPv6 TCP frames;
+// malformed frames may allocate inside gopacket's error paths, and IPv6
+// hop-by-hop options allocate in gopacket's decoder.
+type Decoder struct {
+	eth  ethernet
+	vlan dot1Q
+	sll  linuxSLL
+	sll2 SLL2
+	null layers.Loopback
+	ip4  layers.IPv4
+	ip6  layers.IPv6
+	tcp  layers.TCP
+
+	// parsers holds one DecodingLayerParser per first layer, built on first
+	// use. A DecodingLayerParser fixes its first layer when it is created, so
+	// choosing the first layer from the link type means one parser per kind;
+	// all of them share the layer values above, so a parser costs a few words.
+	parsers [numLinkKinds]*gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+}
+
+// NewDecoder returns a Decoder ready for any supported link type.
+func NewDecoder() *Decoder {
+	return &Decoder{decoded: make([]gopacket.LayerType, 0, maxDecodedLayers)}
+}
+
+func (d *Decoder) parser(k linkKind) *gopacket.DecodingLayerParser {
+	if p := d.parsers[k]; p != nil {
+		return p
+	}
+	var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+	for _, l := range []gopacket.DecodingLayer{&d.eth, &d.vlan, &d.sll, &d.sll2, &d.null, &d.ip4, &d.ip6, &d.tcp} {
+		dlc = dlc.Put(l)
+	}
+	p := gopacket.NewDecodingLayerParser(firstLayer[k])
+	p.SetDecodingLayerContainer(dlc)
+	p.IgnoreUnsupported = true
+	d.parsers[k] = p
+	return p
+}
+
+// layer returns the decoding layer that decodes t, or nil.
+func (d *Decoder) layer(t gopacket.LayerType) gopacket.DecodingLayer {
+	switch t {
+	case layers.LayerTypeEthernet:
+		return &d.eth
+	case layers.LayerTypeDot1Q:
+		return &d.vlan
+	case layers.LayerTypeLinuxSLL:
+		return &d.sll
+	case LayerTypeSLL2:
+		return &d.sll2
+	case layers.LayerTypeLoopback:
+		return &d.null
+	case layers.LayerTypeIPv4:
+		return &d.ip4
+	case layers.LayerTypeIPv6:
+		return &d.ip6
+	case layers.LayerTypeTCP:
+		return &d.tcp
+	}
+	return nil
+}
+
+// Decode decodes one frame of the given link type into seg and returns
+// NotSkipped, or the reason the frame holds no usable TCP segment (seg is then
+// reset but otherwise meaningless). It fills every field of seg except Frame
+// and Time, which it leaves unchanged. seg keeps no reference to data, which
+// the caller may reuse as soon as Decode returns.
+func (d *Decoder) Decode(data []byte, link LinkType, seg *Segment) SkipReason {
+	*seg = Segment{Frame: seg.Frame, Time: seg.Time, WScale: NoWScale}
+	k := kindOf(link)
+	switch k {
+	case linkUnsupported:
+		return SkipUnsupportedLink
+	case linkRaw:
+		if len(data) == 0 {
+			return SkipTruncated
+		}
+		switch data[0] >> 4 {
+		case 4:
+			k = linkIPv4
+		case 6:
+			k = linkIPv6
+		default:
+			return SkipNotIP
+		}
+	}
+	d.vlan.depth = 0
+	p := d.parser(k)
+	if err := p.DecodeLayers(data, &d.decoded); err != nil {
+		return d.failure(k, data)
+	}
+	n := len(d.decoded)
+	if n == 0 {
+		return SkipNotIP // unreachable: every first layer is in the parser
+	}
+	switch d.decoded[n-1] {
+	case layers.LayerTypeTCP:
+		if n >= 2 && d.decoded[n-2] == layers.LayerTypeIPv6 {
+			ext := 0
+			if d.ip6.HopByHop != nil {
+				ext = d.ip6.HopByHop.ActualLength
+			}
+			return d.fillIPv6(seg, ext)
+		}
+		return d.fillIPv4(seg)
+	case layers.LayerTypeIPv4:
+		return d.afterIPv4(seg)
+	case layers.LayerTypeIPv6:
+		return d.afterIPv6(seg)
+	}
+	// The parser stopped in the link layer: either the next header is not IP
+	// (ARP, LLDP, MPLS, …) or the frame ends right after the link header.
+	switch d.layer(d.decoded[n-1]).NextLayerType() {
+	case layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeDot1Q:
+		return SkipTruncated
+	}
+	return SkipNotIP
+}
+
+// afterIPv4 handles an IPv4 header the parser did not continue past: a
+// fragment, a protocol other than TCP, or an empty payload.
+func (d *Decoder) afterIPv4(seg *Segment) SkipReason {
+	ip := &d.ip4
+	if ip.Protocol != layers.IPProtocolTCP {
+		return SkipNotTCP
+	}
+	if ip.FragOffset != 0 {
+		return SkipFragment
+	}
+	// A first fragment (offset 0, more-fragments set) carries the TCP header.
+	if r := d.decodeTCP(ip.Payload, d.ipTruncated(layers.LayerTypeIPv4)); r != NotSkipped {
+		return r
+	}
+	return d.fillIPv4(seg)
+}
+
+// afterIPv6 walks the extension headers gopacket does not decode (routing,
+// destination options, fragment, a repeated hop-by-hop) up to TCP.
+func (d *Decoder) afterIPv6(seg *Segment) SkipReason {
+	ip := &d.ip6
+	proto, ext, rest := ip.NextHeader, 0, ip.Payload
+	if ip.HopByHop != nil {
+		proto, ext = ip.HopByHop.NextHeader, ip.HopByHop.ActualLength
+	}
+	truncated := d.ipTruncated(layers.LayerTypeIPv6)
+	for range maxIPv6ExtHeaders {
+		switch proto {
+		case layers.IPProtocolTCP:
+			if r := d.decodeTCP(rest, truncated); r != NotSkipped {
+				return r
+			}
+			return d.fillIPv6(seg, ext)
+		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination:
+			// RFC 8200 §4.3-4.6: next header, length in 8-octet units not counting the first.
+			if len(rest) < 2 || (int(rest[1])+1)*8 > len(rest) {
+				return shortHeader(truncated)
+			}
+			n := (int(rest[1]) + 1) * 8
+			proto, ext, rest = layers.IPProtocol(rest[0]), ext+n, rest[n:]
+		case layers.IPProtocolIPv6Fragment:
+			// RFC 8200 §4.5: next header, reserved, offset (13 bits) + flags, id.
+			if len(rest) < ipv6FragHeaderLen {
+				return shortHeader(truncated)
+			}
+			proto = layers.IPProtocol(rest[0])
+			if binary.BigEndian.Uint16(rest[2:4])>>3 != 0 {
+				if proto == layers.IPProtocolTCP {
+					return SkipFragment
+				}
+				return SkipNotTCP
+			}
+			ext, rest = ext+ipv6FragHeaderLen, rest[ipv6FragHeaderLen:]
+		default:
+			return SkipNotTCP
+		}
+	}
+	return SkipBadHeader
+}
+
+// shortHeader is the skip reason for a header that does not fit: the capture
+// was cut (snaplen) if the IP layer saw fewer bytes than its length field
+// says, otherwise the header is inconsistent with that length.
+func shortHeader(ipTruncated bool) SkipReason {
+	if ipTruncated {
+		return SkipTruncated
+	}
+	return SkipBadHeader
+}
+
+// decodeTCP decodes the TCP header at data into d.tcp, for paths the parser
+// did not take (first fragments, IPv6 extension headers, empty payloads).
+func (d *Decoder) decodeTCP(data []byte, ipTruncated bool) SkipReason {
+	if err := d.tcp.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+		return classifyTCP(data, ipTruncated)
+	}
+	return NotSkipped
+}
+
+// classifyTCP says why the TCP header at data failed to decode.
+func classifyTCP(data []byte, ipTruncated bool) SkipReason {
+	if len(data) > tcpFlagsOffset-1 && data[12]>>4 < tcpMinDataOffset {
+		return SkipBadHeader
+	}
+	if len(data) < tcpMinHeaderLen || int(data[12]>>4)*4 > len(data) {
+		return shortHeader(ipTruncated)
+	}
+	return SkipBadHeader // a malformed option inside a fully captured header
+}
+
+// ipTruncated reports whether the capture holds fewer bytes of the last
+// decoded IP datagram of type t than its length field says (snaplen).
+func (d *Decoder) ipTruncated(t gopacket.LayerType) bool {
+	switch t {
+	case layers.LayerTypeIPv4:
+		return len(d.ip4.Contents)+len(d.ip4.Payload) < int(d.ip4.Length)
+	case layers.LayerTypeIPv6:
+		hbh := 0
+		if d.ip6.HopByHop != nil {
+			hbh = d.ip6.HopByHop.ActualLength
+		}
+		return hbh+len(d.ip6.Payload) < int(d.ip6.Length)
+	}
+	return false
+}
+
+// failure classifies a frame on which a layer's DecodeFromBytes failed. The
+// failing layer is the one after the last decoded layer.
+func (d *Decoder) failure(k linkKind, data []byte) SkipReason {
+	typ, rest, prev := firstLayer[k], data, gopacket.LayerTypeZero
+	if n := len(d.decoded); n > 0 {
+		prev = d.decoded[n-1]
+		last := d.layer(prev)
+		typ, rest = last.NextLayerType(), last.LayerPayload()
+	}
+	switch typ {
+	case layers.LayerTypeTCP:
+		return classifyTCP(rest, d.ipTruncated(prev))
+	case layers.LayerTypeIPv4:
+		if len(rest) < ipv4MinHeaderLen {
+			return SkipTruncated
+		}
+		ihl := int(rest[0] & 0x0f)
+		total := int(binary.BigEndian.Uint16(rest[2:4]))
+		if ihl < ipv4MinIHL || (total != 0 && (total < ipv4MinHeaderLen || ihl*4 > total)) {
+			return SkipBadHeader
+		}
+		if ihl*4 > len(rest) {
+			return SkipTruncated
+		}
+		return SkipBadHeader // malformed IPv4 options
+	case layers.LayerTypeIPv6:
+		if len(rest) < ipv6HeaderLen {
+			return SkipTruncated
+		}
+		if layers.IPProtocol(rest[6]) == layers.IPProtocolIPv6HopByHop &&
+			(len(rest) < ipv6HeaderLen+2 || ipv6HeaderLen+(int(rest[ipv6HeaderLen+1])+1)*8 > len(rest)) {
+			return SkipTruncated
+		}
+		return SkipBadHeader // zero payload length without a jumbogram, bad options
+	case layers.LayerTypeDot1Q:
+		if d.vlan.depth > maxVLANTags {
+			return SkipBadHeader
+		}
+		return SkipTruncated
+	case layers.LayerTypeLoopback:
+		if len(rest) < nullHeaderLen {
+			return SkipTruncated
+		}
+		return SkipNotIP // an address family that does not fit in a byte
+	}
+	// Ethernet, SLL and SLL2 fail only on frames shorter than their header.
+	return SkipTruncated
+}
+
+// fillIPv4 fills seg from d.ip4 and d.tcp.
+func (d *Decoder) fillIPv4(seg *Segment) SkipReason {
+	ip := &d.ip4
+	if ip.Version != 4 {
+		return SkipBadHeader
+	}
+	src := netip.AddrFrom4([4]byte(ip.SrcIP))
+	dst := netip.AddrFrom4([4]byte(ip.DstIP))
+	return d.fillTCP(seg, src, dst, int(ip.Length)-int(ip.IHL)*4)
+}
+
+// fillIPv6 fills seg from d.ip6 and d.tcp; ext is the length of the extension
+// headers between them.
+func (d *Decoder) fillIPv6(seg *Segment, ext int) SkipReason {
+	ip := &d.ip6
+	if ip.Version != 6 {
+		return SkipBadHeader
+	}
+	src := netip.AddrFrom16([16]byte(ip.SrcIP))
+	dst := netip.AddrFrom16([16]byte(ip.DstIP))
+	return d.fillTCP(seg, src, dst, int(ip.Length)-ext)
+}
+
+// fillTCP fills seg from d.tcp. ipPayload is the TCP segment's length (header
+// and data) according to the IP header.
+func (d *Decoder) fillTCP(seg *Segment, src, dst netip.Addr, ipPayload int) SkipReason {
+	t := &d.tcp
+	n := ipPayload - int(t.DataOffset)*4
+	if n < 0 {
+		return SkipBadHeader
+	}
+	seg.Src = netip.AddrPortFrom(src, uint16(t.SrcPort))
+	seg.Dst = netip.AddrPortFrom(dst, uint16(t.DstPort))
+	seg.Seq, seg.Ack = t.Seq, t.Ack
+	seg.Flags = Flags(t.Contents[tcpFlagsOffset])
+	seg.Window = t.Window
+	seg.Len = uint32(n)
+	for i := range t.Options {
+		o := &t.Options[i]
+		switch o.OptionType {
+		case layers.TCPOptionKindMSS:
+			if len(o.OptionData) == mssOptionLen {
+				seg.MSS = binary.BigEndian.Uint16(o.OptionData)
+			}
+		case layers.TCPOptionKindWindowScale:
+			if len(o.OptionData) == wscaleOptionLen {
+				seg.WScale = int8(min(o.OptionData[0], maxWScale))
+			}
+		case layers.TCPOptionKindSACKPermitted:
+			seg.SACKOK = true
+		case layers.TCPOptionKindTimestamps:
+			if len(o.OptionData) == timestampsOptionLen {
+				seg.HasTS = true
+				seg.TSVal = binary.BigEndian.Uint32(o.OptionData[0:4])
+				seg.TSEcr = binary.BigEndian.Uint32(o.OptionData[4:8])
+			}
+		}
+	}
+	return NotSkipped
+}

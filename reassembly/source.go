@@ -1,0 +1,385 @@
+package reassembly
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/gopacket/pcapgo"
+)
+
+// ErrNotCapture is returned (wrapped in a *ReadError) for an input that is
+// neither pcap nor pcapng, compressed or not.
+var ErrNotCapture = errors.New("reassembly: not a pcap or pcapng capture")
+
+// ErrEmptyInput is returned (wrapped in a *ReadError) for an input of 0 bytes.
+var ErrEmptyInput = errors.New("reassembly: empty file, not a capture")
+
+var errNoInputs = errors.New("reassembly: no inputs")
+
+// ReadError is an error that ends reading: an input that is not a capture, a
+// file header that cannot be read, or an I/O error from the underlying reader.
+// A capture that is cut short or corrupt after its file header is not a
+// ReadError: Source stops reading that input and reports it in Stats.
+type ReadError struct {
+	// Input is the input's name as given in Input.Name.
+	Input string
+	// Packet is the 1-based number, within that input, of the packet being
+	// read when the error happened; 0 means the file header.
+	Packet uint64
+	Err    error
+}
+
+func (e *ReadError) Error() string {
+	msg := strings.TrimPrefix(e.Err.Error(), "reassembly: ")
+	if e.Packet == 0 {
+		return "reassembly: " + e.Input + ": " + msg
+	}
+	return fmt.Sprintf("reassembly: %s: packet %d: %s", e.Input, e.Packet, msg)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// Input is one capture stream to read. Name is what the user typed ("-" for
+// stdin); it appears in errors, warnings and Stats.Files.
+type Input struct {
+	Name string
+	R    io.Reader
+}
+
+// Stats describes what a Source has read so far.
+type Stats struct {
+	// Files are the input names, in the order given.
+	Files []string
+	// Packets counts every packet read; it equals the last Frame number.
+	Packets uint64
+	// TCPPackets counts packets that became Segments.
+	TCPPackets uint64
+	// Skipped counts the other packets by reason.
+	Skipped SkipCounts
+	// First and Last are the timestamps of the first and last packet read
+	// (zero if none).
+	First, Last time.Time
+	// LinkTypes counts packets per link type, sorted by link type.
+	LinkTypes []LinkCount
+	// Truncated is set when some input ended mid-record or was corrupt after
+	// its file header.
+	Truncated bool
+	// Warnings are one-line, human-readable notes about such inputs.
+	Warnings []string
+}
+
+// LinkCount is the number of packets read with one link type.
+type LinkCount struct {
+	Type    LinkType
+	Name    string // libpcap name: "EN10MB", "LINUX_SLL2", …
+	Packets uint64
+}
+
+// Capture-format constants.
+const (
+	gzipMagic0, gzipMagic1 = 0x1f, 0x8b
+	pcapMagicMicros        = 0xA1B2C3D4
+	pcapMagicNanos         = 0xA1B23C4D
+	pcapHeaderLen          = 24
+	pcapLinkTypeMask       = 0xFFFF // upper bits carry FCS information
+	magicLen               = 4
+	readBufferSize         = 64 << 10
+
+	// maxCaptureLen is the largest record accepted when the file header's
+	// snaplen is smaller (Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD);
+	// maxSnaplen caps what a file header may claim. A record above the
+	// limit means the file is corrupt.
+	maxCaptureLen = 256 << 10
+	maxSnaplen    = 1 << 20
+)
+
+// errRecorder remembers the first error other than io.EOF that the raw input
+// returned, so Source can tell I/O errors (fatal) from corrupt data (a warning).
+type errRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errRecorder) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// input is one open capture and its peeked packet.
+type input struct {
+	name string
+	raw  *errRecorder
+	pcap *pcapgo.Reader // classic pcap, or
+	ng   *ngReader      // pcapng
+	link LinkType       // classic pcap link type (pcapgo truncates it to 8 bits)
+
+	// The peeked packet: data is owned by the reader above and valid until
+	// it is advanced.
+	data  []byte
+	ts    time.Time
+	plink LinkType
+	have  bool // data, ts and plink hold the input's next packet
+	stale bool // the peeked packet was consumed; read another before merging
+	done  bool
+	n     uint64 // packets read from this input
+}
+
+// open reads the input's file header. It looks only at what the header needs,
+// so a pipe is never read ahead.
+func open(in Input) (*input, error) {
+	fail := func(err error) error { return &ReadError{Input: in.Name, Err: err} }
+	raw := &errRecorder{r: in.R}
+	br := bufio.NewReaderSize(raw, readBufferSize)
+	b, err := br.Peek(2)
+	if len(b) == 0 && err == io.EOF {
+		return nil, fail(ErrEmptyInput)
+	}
+	if raw.err != nil {
+		return nil, fail(raw.err)
+	}
+	if len(b) == 2 && b[0] == gzipMagic0 && b[1] == gzipMagic1 {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			if raw.err != nil {
+				err = raw.err
+			}
+			return nil, fail(fmt.Errorf("gzip: %w", err))
+		}
+		br = bufio.NewReaderSize(zr, readBufferSize)
+	}
+	b, err = br.Peek(magicLen)
+	if raw.err != nil {
+		return nil, fail(raw.err)
+	}
+	if len(b) == 0 && err == io.EOF {
+		return nil, fail(ErrEmptyInput)
+	}
+	if len(b) < magicLen {
+		return nil, fail(ErrNotCapture)
+	}
+	x := &input{name: in.Name, raw: raw, stale: true}
+	le, be := binary.LittleEndian.Uint32(b), binary.BigEndian.Uint32(b)
+	switch {
+	case le == ngBlockSectionHeader:
+		if x.ng, err = newNgReader(br); err != nil {
+			return nil, fail(headerError(raw, err))
+		}
+	case le == pcapMagicMicros || le == pcapMagicNanos || be == pcapMagicMicros || be == pcapMagicNanos:
+		hdr, err := br.Peek(pcapHeaderLen)
+		if err != nil {
+			return nil, fail(headerError(raw, err))
+		}
+		order := binary.ByteOrder(binary.LittleEndian)
+		if be == pcapMagicMicros || be == pcapMagicNanos {
+			order = binary.BigEndian
+		}
+		x.link = LinkType(order.Uint32(hdr[20:24]) & pcapLinkTypeMask)
+		snaplen := order.Uint32(hdr[16:20])
+		if x.pcap, err = pcapgo.NewReader(br); err != nil {
+			return nil, fail(headerError(raw, err))
+		}
+		// pcapgo rejects records above the snaplen and sizes its buffer by
+		// it: accept what Wireshark accepts, and no more.
+		x.pcap.SetSnaplen(min(max(snaplen, maxCaptureLen), maxSnaplen))
+	default:
+		return nil, fail(ErrNotCapture)
+	}
+	return x, nil
+}
+
+// headerError describes a failure to read a file header.
+func headerError(raw *errRecorder, err error) error {
+	if raw.err != nil {
+		return raw.err
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("file header cut short: %w", io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("bad file header: %w", err)
+}
+
+// read peeks the input's next packet. It returns an error only for an I/O
+// error of the underlying reader; the end of the input, or a cut or corrupt
+// record, marks the input done and returns a warning instead.
+func (x *input) read() (warning string, err error) {
+	if x.pcap != nil {
+		data, ci, err := x.pcap.ZeroCopyReadPacketData()
+		if err == io.EOF && ci.CaptureLength > 0 {
+			err = io.ErrUnexpectedEOF // record header read, no data
+		}
+		x.data, x.ts, x.plink = data, ci.Timestamp, x.link
+		if err == nil {
+			x.n++
+			x.have, x.stale = true, false
+			return "", nil
+		}
+		return x.end(err)
+	}
+	data, link, ts, err := x.ng.next()
+	if err == nil {
+		x.data, x.ts, x.plink = data, ts, link
+		x.n++
+		x.have, x.stale = true, false
+		return "", nil
+	}
+	return x.end(err)
+}
+
+func (x *input) end(err error) (string, error) {
+	x.have, x.stale, x.done, x.data = false, false, true, nil
+	switch {
+	case err == io.EOF:
+		return "", nil
+	case x.raw.err != nil:
+		return "", &ReadError{Input: x.name, Packet: x.n + 1, Err: x.raw.err}
+	case err == io.ErrUnexpectedEOF:
+		return fmt.Sprintf("%s: cut short after packet %d (unexpected EOF); analysed up to the cut", x.name, x.n), nil
+	}
+	return fmt.Sprintf("%s: corrupt after packet %d (%v); analysed up to the corruption", x.name, x.n, err), nil
+}
+
+// Source reads one or more captures, merges them into one timeline by
+// timestamp (ties: the earlier input first), decodes each packet and returns
+// its TCP segments. Next must not be called concurrently; Stats may be called
+// from any goroutine at any time.
+type Source struct {
+	ins   []*input
+	dec   *Decoder
+	err   error // sticky: the error Next returned, io.EOF at the end
+	frame uint64
+
+	mu      sync.Mutex // guards stats and linkIdx
+	stats   Stats
+	linkIdx int // index in stats.LinkTypes of the last packet's link type
+}
+
+// NewSource reads the file header of each input, in order, and returns a
+// Source that merges them. Nothing else is read until Next. An input that is
+// not a capture, or whose header is unreadable, is an error that names it
+// (see ReadError, ErrNotCapture, ErrEmptyInput). The Source does not close the
+// readers.
+func NewSource(inputs []Input) (*Source, error) {
+	if len(inputs) == 0 {
+		return nil, errNoInputs
+	}
+	s := &Source{dec: NewDecoder()}
+	for _, in := range inputs {
+		x, err := open(in)
+		if err != nil {
+			return nil, err
+		}
+		s.ins = append(s.ins, x)
+		s.stats.Files = append(s.stats.Files, in.Name)
+	}
+	return s, nil
+}
+
+// Next fills seg with the next TCP segment in the merged timeline. It
+// returns nil when seg was filled, io.EOF when all inputs are exhausted, and
+// a *ReadError when an input could not be read; errors are sticky. Packets
+// that are not usable TCP segments are counted in Stats and skipped. Next
+// reads only as far as it must, so a pipe is analysed as packets arrive;
+// with several inputs it holds one read-ahead packet per input.
+func (s *Source) Next(seg *Segment) error {
+	if s.err != nil {
+		return s.err
+	}
+	for {
+		x, err := s.earliest()
+		if err != nil {
+			s.err = err
+			return err
+		}
+		if x == nil {
+			s.err = io.EOF
+			return io.EOF
+		}
+		x.stale = true
+		s.frame++
+		seg.Frame, seg.Time = s.frame, x.ts
+		r := s.dec.Decode(x.data, x.plink, seg)
+		s.count(x, r)
+		if r == NotSkipped {
+			return nil
+		}
+	}
+}
+
+// earliest refills consumed inputs and returns the one whose next packet
+// comes first, or nil when every input is done.
+func (s *Source) earliest() (*input, error) {
+	var best *input
+	for _, x := range s.ins {
+		if x.stale {
+			w, err := x.read()
+			if err != nil {
+				return nil, err
+			}
+			if w != "" {
+				s.mu.Lock()
+				s.stats.Truncated = true
+				s.stats.Warnings = append(s.stats.Warnings, w)
+				s.mu.Unlock()
+			}
+		}
+		if x.have && (best == nil || x.ts.Before(best.ts)) {
+			best = x
+		}
+	}
+	return best, nil
+}
+
+// count records one packet in the stats.
+func (s *Source) count(x *input, r SkipReason) {
+	s.mu.Lock()
+	st := &s.stats
+	st.Packets++
+	if r == NotSkipped {
+		st.TCPPackets++
+	} else {
+		st.Skipped[r]++
+	}
+	if st.Packets == 1 {
+		st.First = x.ts
+	}
+	st.Last = x.ts
+	if s.linkIdx >= len(st.LinkTypes) || st.LinkTypes[s.linkIdx].Type != x.plink {
+		s.linkIdx = s.findLink(x.plink)
+	}
+	st.LinkTypes[s.linkIdx].Packets++
+	s.mu.Unlock()
+}
+
+// findLink returns the index of lt in stats.LinkTypes, adding it if needed.
+func (s *Source) findLink(lt LinkType) int {
+	i, ok := slices.BinarySearchFunc(s.stats.LinkTypes, lt, func(c LinkCount, t LinkType) int {
+		return int(c.Type) - int(t)
+	})
+	if !ok {
+		s.stats.LinkTypes = slices.Insert(s.stats.LinkTypes, i, LinkCount{Type: lt, Name: lt.String()})
+	}
+	return i
+}
+
+// Stats returns a snapshot of what has been read so far. It is safe to call
+// concurrently with Next; the returned slices are copies.
+func (s *Source) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Files = slices.Clone(st.Files)
+	st.LinkTypes = slices.Clone(st.LinkTypes)
+	st.Warnings = slices.Clone(st.Warnings)
+	return st
+}
