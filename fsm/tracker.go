@@ -149,7 +149,7 @@ func (rp *replay) endpointAt(a netip.AddrPort) *Endpoint {
 // Segment implements reassembly.Handler.
 func (t *Tracker) Segment(c *reassembly.Conn, seg *reassembly.Segment, info *reassembly.SegInfo) {
 	rp := c.Data.(*replay)
-	rp.zeek.Add(seg)
+	rp.zeek.AddCaptured(seg, seg.Captured)
 	rp.step(c, seg, info)
 	if rp.reusedBy != nil && info.Kind&reassembly.Duplicate == 0 {
 		rp.stale(seg, info)

@@ -191,7 +191,7 @@ func (d *Decoder) Decode(data []byte, link LinkType, seg *Segment) SkipReason {
 	d.vlan.depth = 0
 	p := d.parser(k)
 	if err := p.DecodeLayers(data, &d.decoded); err != nil {
-		return d.failure(k, data)
+		return d.failure(k, data, seg)
 	}
 	n := len(d.decoded)
 	if n == 0 {
@@ -295,9 +295,32 @@ func shortHeader(ipTruncated bool) SkipReason {
 // did not take (first fragments, IPv6 extension headers, empty payloads).
 func (d *Decoder) decodeTCP(data []byte, ipTruncated bool) SkipReason {
 	if err := d.tcp.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-		return classifyTCP(data, ipTruncated)
+		r := classifyTCP(data, ipTruncated)
+		if r == SkipTruncated && d.fixedTCP(data) {
+			return NotSkipped
+		}
+		return r
 	}
 	return NotSkipped
+}
+
+// fixedTCP decodes only the fixed 20-byte TCP header at data into d.tcp,
+// for a header whose options snaplen cut off (tcpdump -s 54): the segment
+// still counts, without its options. It reports whether data holds one.
+func (d *Decoder) fixedTCP(data []byte) bool {
+	if len(data) < tcpMinHeaderLen || data[12]>>4 < tcpMinDataOffset {
+		return false
+	}
+	t := &d.tcp
+	t.SrcPort = layers.TCPPort(binary.BigEndian.Uint16(data[0:2]))
+	t.DstPort = layers.TCPPort(binary.BigEndian.Uint16(data[2:4]))
+	t.Seq = binary.BigEndian.Uint32(data[4:8])
+	t.Ack = binary.BigEndian.Uint32(data[8:12])
+	t.DataOffset = data[12] >> 4
+	t.Window = binary.BigEndian.Uint16(data[14:16])
+	t.Options = t.Options[:0]
+	t.Contents, t.Payload = data[:tcpMinHeaderLen], nil
+	return true
 }
 
 // classifyTCP says why the TCP header at data failed to decode.
@@ -329,7 +352,7 @@ func (d *Decoder) ipTruncated(t gopacket.LayerType) bool {
 
 // failure classifies a frame on which a layer's DecodeFromBytes failed. The
 // failing layer is the one after the last decoded layer.
-func (d *Decoder) failure(k linkKind, data []byte) SkipReason {
+func (d *Decoder) failure(k linkKind, data []byte, seg *Segment) SkipReason {
 	typ, rest, prev := firstLayer[k], data, gopacket.LayerTypeZero
 	if n := len(d.decoded); n > 0 {
 		prev = d.decoded[n-1]
@@ -338,7 +361,18 @@ func (d *Decoder) failure(k linkKind, data []byte) SkipReason {
 	}
 	switch typ {
 	case layers.LayerTypeTCP:
-		return classifyTCP(rest, d.ipTruncated(prev))
+		r := classifyTCP(rest, d.ipTruncated(prev))
+		if r == SkipTruncated && d.fixedTCP(rest) {
+			if prev == layers.LayerTypeIPv6 {
+				ext := 0
+				if d.ip6.HopByHop != nil {
+					ext = d.ip6.HopByHop.ActualLength
+				}
+				return d.fillIPv6(seg, ext)
+			}
+			return d.fillIPv4(seg)
+		}
+		return r
 	case layers.LayerTypeIPv4:
 		if len(rest) < ipv4MinHeaderLen {
 			return SkipTruncated
@@ -413,6 +447,7 @@ func (d *Decoder) fillTCP(seg *Segment, src, dst netip.Addr, ipPayload int) Skip
 	seg.Flags = Flags(t.Contents[tcpFlagsOffset])
 	seg.Window = t.Window
 	seg.Len = uint32(n)
+	seg.Captured = uint32(min(len(t.Payload), n))
 	for i := range t.Options {
 		o := &t.Options[i]
 		switch o.OptionType {

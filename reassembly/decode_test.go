@@ -233,7 +233,12 @@ func TestDecode(t *testing.T) {
 		{"ip header cut", syn[:ethernetHeaderLen+10], LinkTypeEthernet, SkipTruncated, nil},
 		{"tcp header cut", syn[:ethernetHeaderLen+ipv4MinHeaderLen+10], LinkTypeEthernet, SkipTruncated, nil},
 		{"tcp header exactly at ip header end", syn[:ethernetHeaderLen+ipv4MinHeaderLen], LinkTypeEthernet, SkipTruncated, nil},
-		{"tcp options cut", synCut, LinkTypeEthernet, SkipTruncated, nil},
+		{"tcp options cut: fixed header kept", synCut, LinkTypeEthernet, NotSkipped, func(t *testing.T, s *Segment) {
+			t.Helper()
+			if s.Flags&SYN == 0 || s.WScale != NoWScale || s.MSS != 0 || s.Len != 0 || s.Captured != 0 {
+				t.Errorf("got flags %v wscale %d mss %d len %d captured %d; want a SYN without options", s.Flags, s.WScale, s.MSS, s.Len, s.Captured)
+			}
+		}},
 		{"ihl 4", badIHL, LinkTypeEthernet, SkipBadHeader, nil},
 		{"tcp data offset 4", badOffset, LinkTypeEthernet, SkipBadHeader, nil},
 		{"total length too small", shortTotal, LinkTypeEthernet, SkipBadHeader, nil},

@@ -67,6 +67,9 @@ type Segment struct {
 	// Len is the TCP payload length computed from the IP header, not from the
 	// captured bytes, so it is right for snaplen-truncated captures too.
 	Len uint32
+	// Captured is how many of those payload bytes the capture holds (less
+	// than Len when snaplen cut the packet).
+	Captured uint32
 	// MSS is the MSS option value (0 when absent).
 	MSS uint16
 	// WScale is the window-scale shift, or NoWScale when absent.
