@@ -1,0 +1,5 @@
+client FIN-WAIT-2 0 0 [2001:db8::1]:41400 [2001:db8::2]:8094
+client FIN-WAIT-2 0 0 [2001:db8::1]:41401 [2001:db8::2]:8094
+server CLOSE-WAIT 1 0 [2001:db8::2]:8094 [2001:db8::1]:41400
+server CLOSE-WAIT 1 0 [2001:db8::2]:8094 [2001:db8::1]:41401
+server LISTEN 0 16 [2001:db8::2]:8094 [::]:*
