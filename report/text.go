@@ -17,7 +17,8 @@ import (
 type TextOptions struct {
 	// Color enables ANSI colours (only when stdout is a terminal).
 	Color bool
-	// MaxLadders bounds how many connections get a ladder diagram.
+	// MaxLadders bounds how many connections get a ladder diagram (0: 20,
+	// negative: none).
 	MaxLadders int
 	// Width is the column at which explanations wrap.
 	Width int
@@ -185,7 +186,7 @@ func (t *textWriter) ladders(r *Report) {
 			flagged = append(flagged, c)
 		}
 	}
-	if len(flagged) == 0 {
+	if len(flagged) == 0 || t.opt.MaxLadders < 0 {
 		return
 	}
 	t.printf("%s\n", t.color(ansiBold, "Flagged connections"))

@@ -61,7 +61,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.DurationVar(&o.msl, "msl", def.MSL, "maximum segment lifetime; TIME_WAIT lasts 2×MSL")
 	fs.DurationVar(&o.finTimeout, "fin-timeout", def.FinTimeout, "idle FIN_WAIT_2 presumed dropped after this (Linux tcp_fin_timeout)")
 	fs.DurationVar(&o.closeWaitMin, "close-wait-min", def.CloseWaitMin, "a half-closed endpoint still sending is a leak once idle this long in CLOSE_WAIT")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings on stderr; text report shows only the findings")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings on stderr; text report without ladder diagrams")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tcpstate [flags] FILE...\n\n"+

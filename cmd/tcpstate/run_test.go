@@ -230,3 +230,17 @@ func firstDiff(got, want string) string {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestQuietDropsLaddersAndWarnings(t *testing.T) {
+	full, _, _ := tcpstate(t, nil, "../../testdata/kernel/close-wait-leak.pcap")
+	quiet, errs, code := tcpstate(t, nil, "-q", "../../testdata/kernel/close-wait-leak.pcap")
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if !strings.Contains(full, "Flagged connections") || strings.Contains(quiet, "Flagged connections") {
+		t.Error("-q must drop the ladder diagrams, and only them")
+	}
+	if !strings.Contains(quiet, "192.0.2.2:8080 (server) left 5 connections in CLOSE_WAIT") {
+		t.Errorf("-q lost the findings:\n%s", quiet)
+	}
+}
