@@ -170,7 +170,7 @@ type rawPacket struct {
 }
 
 // readCapture reads a classic pcap or pcapng file with the standard library
-// only. The product's reader (reassembly.NewSource) yields identical Segments
+// only. The product's reader (capture.NewSource) yields identical Segments
 // on these traces, but Segment does not carry the captured payload length,
 // which ZeekConn.AddCaptured needs to reproduce Zeek on snaplen-truncated
 // captures (tcp-retransmit-fast009); hence this test-only reader.

@@ -1,11 +1,6 @@
 package reassembly
 
-import (
-	"strconv"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-)
+import "strconv"
 
 // LinkType is a capture's link-layer header type: a LINKTYPE_ value from
 // https://www.tcpdump.org/linktypes.html. It exists because layers.LinkType
@@ -34,74 +29,6 @@ func (t LinkType) String() string {
 		return n
 	}
 	return "LINKTYPE_" + strconv.FormatUint(uint64(t), 10)
-}
-
-// linkKind is the first header of a frame, as chosen from its link type.
-type linkKind uint8
-
-const (
-	linkUnsupported linkKind = iota
-	linkEthernet
-	linkSLL
-	linkSLL2
-	linkNull // BSD loopback: 4-byte address family, either byte order
-	linkRaw  // raw IP, version taken from the first nibble
-	linkIPv4
-	linkIPv6
-	numLinkKinds
-)
-
-var linkKindNames = [numLinkKinds]string{
-	linkUnsupported: "unsupported",
-	linkEthernet:    "ethernet",
-	linkSLL:         "linux-sll",
-	linkSLL2:        "linux-sll2",
-	linkNull:        "null",
-	linkRaw:         "raw",
-	linkIPv4:        "ipv4",
-	linkIPv6:        "ipv6",
-}
-
-// String returns the kind's name, for test messages.
-func (k linkKind) String() string {
-	if k < numLinkKinds {
-		return linkKindNames[k]
-	}
-	return "unknown"
-}
-
-// firstLayer is the layer a frame of each kind starts with. linkRaw has none
-// of its own: Decode resolves it to linkIPv4 or linkIPv6 per packet.
-var firstLayer = [numLinkKinds]gopacket.LayerType{
-	linkEthernet: layers.LayerTypeEthernet,
-	linkSLL:      layers.LayerTypeLinuxSLL,
-	linkSLL2:     LayerTypeSLL2,
-	linkNull:     layers.LayerTypeLoopback,
-	linkIPv4:     layers.LayerTypeIPv4,
-	linkIPv6:     layers.LayerTypeIPv6,
-}
-
-// kindOf maps a capture's link type to the header its frames start with.
-// LinkType.LayerType() is deliberately not used: it does not know SLL2 or the
-// raw-IP variants, and its answer for LOOP differs by gopacket version.
-func kindOf(lt LinkType) linkKind {
-	switch lt {
-	case LinkTypeEthernet:
-		return linkEthernet
-	case LinkTypeLinuxSLL:
-		return linkSLL
-	case LinkTypeLinuxSLL2:
-		return linkSLL2
-	case LinkTypeNull, LinkTypeLoop:
-		return linkNull
-	case LinkTypeRawDLT12, LinkTypeRawDLT14, LinkTypeRaw:
-		return linkRaw
-	case LinkTypeIPv4:
-		return linkIPv4
-	case LinkTypeIPv6:
-		return linkIPv6
-	}
-	return linkUnsupported
 }
 
 // linkTypeNames are the libpcap names (pcap_datalink_val_to_name) of the link

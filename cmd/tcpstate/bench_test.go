@@ -14,6 +14,7 @@ import (
 
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/reassembly/capture"
 )
 
 // synthCapture writes a header-only (snaplen 96) Ethernet capture of n
@@ -87,7 +88,7 @@ func BenchmarkPipeline(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	var pkts uint64
 	for b.Loop() {
-		src, err := reassembly.NewSource([]reassembly.Input{{Name: "bench", R: bytes.NewReader(data)}})
+		src, err := capture.NewSource([]capture.Input{{Name: "bench", R: bytes.NewReader(data)}})
 		if err != nil {
 			b.Fatal(err)
 		}

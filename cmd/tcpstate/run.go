@@ -14,6 +14,7 @@ import (
 
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/reassembly/capture"
 	"github.com/tcpstate/tcpstate/report"
 )
 
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // analyze reads the captures to the end (or until ctx is cancelled) and
 // builds the report.
 func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Config) (*report.Report, error) {
-	inputs := make([]reassembly.Input, 0, len(files))
+	inputs := make([]capture.Input, 0, len(files))
 	stdinUsed := false
 	for _, name := range files {
 		if name == "-" {
@@ -129,7 +130,7 @@ func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Confi
 				return nil, usagef("stdin (-) given more than once")
 			}
 			stdinUsed = true
-			inputs = append(inputs, reassembly.Input{Name: "-", R: stdin})
+			inputs = append(inputs, capture.Input{Name: "-", R: stdin})
 			continue
 		}
 		f, err := os.Open(name)
@@ -140,9 +141,9 @@ func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Confi
 		if st, err := f.Stat(); err == nil && st.IsDir() {
 			return nil, fmt.Errorf("%s: is a directory, not a capture", name)
 		}
-		inputs = append(inputs, reassembly.Input{Name: name, R: f})
+		inputs = append(inputs, capture.Input{Name: name, R: f})
 	}
-	src, err := reassembly.NewSource(inputs)
+	src, err := capture.NewSource(inputs)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package reassembly
+package capture
 
 import (
 	"encoding/binary"

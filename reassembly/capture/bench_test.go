@@ -1,7 +1,8 @@
-package reassembly
+package capture
 
 import (
 	"bytes"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"testing"
 )
@@ -14,7 +15,7 @@ func BenchmarkSourceNext(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	var pkts int
-	var seg Segment
+	var seg reassembly.Segment
 	for b.Loop() {
 		s, err := NewSource([]Input{{Name: "bench", R: bytes.NewReader(data)}})
 		if err != nil {
@@ -38,10 +39,10 @@ func BenchmarkSourceNext(b *testing.B) {
 func BenchmarkDecode(b *testing.B) {
 	frame := ethTCP4(b, synTCP(), 0)
 	d := NewDecoder()
-	var seg Segment
+	var seg reassembly.Segment
 	b.ReportAllocs()
 	for b.Loop() {
-		d.Decode(frame, LinkTypeEthernet, &seg)
+		d.Decode(frame, reassembly.LinkTypeEthernet, &seg)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
 }

@@ -1,10 +1,11 @@
-package reassembly
+package capture
 
 import (
 	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"math/bits"
 	"time"
@@ -38,7 +39,7 @@ const (
 
 // ngIface is what the reader keeps of an Interface Description Block.
 type ngIface struct {
-	link     LinkType
+	link     reassembly.LinkType
 	snaplen  uint32
 	units    uint64 // timestamp units per second (if_tsresol)
 	tsOffset int64  // seconds added to every timestamp (if_tsoffset)
@@ -174,7 +175,7 @@ func (ng *ngReader) iface(body []byte) error {
 		return errors.New("pcapng: interface description too short")
 	}
 	ifc := ngIface{
-		link:    LinkType(ng.u16(body[0:2])),
+		link:    reassembly.LinkType(ng.u16(body[0:2])),
 		snaplen: ng.u32(body[4:8]),
 	}
 	resol := byte(ngDefaultTsResol)
@@ -226,7 +227,7 @@ func (ifc *ngIface) time(ts uint64) time.Time {
 // next returns the next packet. data is valid until the next call. At the end
 // of the stream it returns io.EOF; a stream that ends inside a block returns
 // io.ErrUnexpectedEOF.
-func (ng *ngReader) next() (data []byte, link LinkType, ts time.Time, err error) {
+func (ng *ngReader) next() (data []byte, link reassembly.LinkType, ts time.Time, err error) {
 	for {
 		typ, body, err := ng.block()
 		if err != nil {

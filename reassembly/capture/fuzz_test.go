@@ -1,7 +1,8 @@
-package reassembly
+package capture
 
 import (
 	"bytes"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 
 // seedFrames returns the frames of the fixtures in testdata/formats with
 // their link types.
-func seedFrames(f *testing.F) (frames [][]byte, links []LinkType) {
+func seedFrames(f *testing.F) (frames [][]byte, links []reassembly.LinkType) {
 	for _, name := range []string{"lo-ethernet.pcap", "any-sll2.pcap", "any-sll.pcap", "null-ipv6.pcap", "vlan-8021q.pcap", "qinq-synthetic.pcap", "lo-rawip.pcap"} {
 		data, err := os.ReadFile(filepath.Join(formatsDir, name))
 		if err != nil {
@@ -22,7 +23,7 @@ func seedFrames(f *testing.F) (frames [][]byte, links []LinkType) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		link := LinkType(uint32(data[20]) | uint32(data[21])<<8) // little-endian fixtures
+		link := reassembly.LinkType(uint32(data[20]) | uint32(data[21])<<8) // little-endian fixtures
 		for {
 			frame, _, err := r.ReadPacketData()
 			if err != nil {
@@ -41,15 +42,15 @@ func FuzzDecode(f *testing.F) {
 	}
 	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, data []byte, link uint16) {
-		seg := Segment{Frame: 7}
-		r := d.Decode(data, LinkType(link), &seg)
-		if r >= numSkipReasons {
+		seg := reassembly.Segment{Frame: 7}
+		r := d.Decode(data, reassembly.LinkType(link), &seg)
+		if int(r) >= reassembly.NumSkipReasons {
 			t.Fatalf("Decode returned unknown reason %d", r)
 		}
 		if seg.Frame != 7 {
 			t.Fatalf("Decode changed Frame")
 		}
-		if r != NotSkipped {
+		if r != reassembly.NotSkipped {
 			return
 		}
 		if !seg.Src.IsValid() || !seg.Dst.IsValid() {
@@ -64,7 +65,7 @@ func FuzzDecode(f *testing.F) {
 		if seg.Len > 0xFFFF-tcpMinHeaderLen {
 			t.Fatalf("Len %d larger than an IP datagram", seg.Len)
 		}
-		if seg.WScale < NoWScale || seg.WScale > maxWScale {
+		if seg.WScale < reassembly.NoWScale || seg.WScale > maxWScale {
 			t.Fatalf("WScale %d out of range", seg.WScale)
 		}
 		if !seg.HasTS && (seg.TSVal != 0 || seg.TSEcr != 0) {
@@ -98,7 +99,7 @@ func FuzzReader(f *testing.F) {
 		// Every record takes at least 12 bytes of input, so this bounds a
 		// correct reader; a loop that makes no progress fails here.
 		limit := uint64(len(data))/12 + 2
-		var seg Segment
+		var seg reassembly.Segment
 		for {
 			err := s.Next(&seg)
 			if err == io.EOF {
@@ -113,14 +114,14 @@ func FuzzReader(f *testing.F) {
 		}
 		st := s.Stats()
 		if st.Packets > limit || st.TCPPackets > st.Packets {
-			t.Fatalf("Stats %+v", st)
+			t.Fatalf("reassembly.Stats %+v", st)
 		}
 		var skipped uint64
 		for _, n := range st.Skipped {
 			skipped += n
 		}
 		if skipped+st.TCPPackets != st.Packets || st.Truncated != (len(st.Warnings) > 0) {
-			t.Fatalf("inconsistent Stats %+v", st)
+			t.Fatalf("inconsistent reassembly.Stats %+v", st)
 		}
 	})
 }

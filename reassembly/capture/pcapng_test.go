@@ -1,9 +1,10 @@
-package reassembly
+package capture
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"os"
 	"path/filepath"
@@ -73,7 +74,7 @@ func ngSHB() []byte {
 
 // ngIDB is an interface description with link type lt and, if resol != 0,
 // an if_tsresol option.
-func ngIDB(lt LinkType, resol byte) []byte {
+func ngIDB(lt reassembly.LinkType, resol byte) []byte {
 	body := binary.LittleEndian.AppendUint16(nil, uint16(lt))
 	body = binary.LittleEndian.AppendUint16(body, 0)      // reserved
 	body = binary.LittleEndian.AppendUint32(body, 262144) // snaplen
@@ -96,10 +97,10 @@ func ngEPB(iface uint32, ts uint64, frame []byte) []byte {
 }
 
 func TestNgReader(t *testing.T) {
-	ip4 := serialize(t, testIPv4(layers.IPProtocolTCP), testTCP(ACK), gopacket.Payload("hi"))
+	ip4 := serialize(t, testIPv4(layers.IPProtocolTCP), testTCP(reassembly.ACK), gopacket.Payload("hi"))
 	sll2 := cat(sll2Header(layers.EthernetTypeIPv4), ip4)
 	custom := ngBlock(0x00000BAD, []byte{1, 2, 3, 4}) // unknown block: skipped
-	file := cat(ngSHB(), ngIDB(LinkTypeRaw, 9), custom, ngIDB(LinkTypeLinuxSLL2, ngTsResolBinary|10),
+	file := cat(ngSHB(), ngIDB(reassembly.LinkTypeRaw, 9), custom, ngIDB(reassembly.LinkTypeLinuxSLL2, ngTsResolBinary|10),
 		ngEPB(0, 1_700_000_000_123_456_789, ip4), ngEPB(1, 1700000000<<10|512, sll2))
 	tests := []struct {
 		name     string

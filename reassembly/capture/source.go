@@ -1,4 +1,4 @@
-package reassembly
+package capture
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"slices"
 	"strings"
@@ -54,35 +55,6 @@ type Input struct {
 	R    io.Reader
 }
 
-// Stats describes what a Source has read so far.
-type Stats struct {
-	// Files are the input names, in the order given.
-	Files []string
-	// Packets counts every packet read; it equals the last Frame number.
-	Packets uint64
-	// TCPPackets counts packets that became Segments.
-	TCPPackets uint64
-	// Skipped counts the other packets by reason.
-	Skipped SkipCounts
-	// First and Last are the timestamps of the first and last packet read
-	// (zero if none).
-	First, Last time.Time
-	// LinkTypes counts packets per link type, sorted by link type.
-	LinkTypes []LinkCount
-	// Truncated is set when some input ended mid-record or was corrupt after
-	// its file header.
-	Truncated bool
-	// Warnings are one-line, human-readable notes about such inputs.
-	Warnings []string
-}
-
-// LinkCount is the number of packets read with one link type.
-type LinkCount struct {
-	Type    LinkType
-	Name    string // libpcap name: "EN10MB", "LINUX_SLL2", …
-	Packets uint64
-}
-
 // Capture-format constants.
 const (
 	gzipMagic0, gzipMagic1 = 0x1f, 0x8b
@@ -120,15 +92,15 @@ func (e *errRecorder) Read(p []byte) (int, error) {
 type input struct {
 	name string
 	raw  *errRecorder
-	pcap *pcapgo.Reader // classic pcap, or
-	ng   *ngReader      // pcapng
-	link LinkType       // classic pcap link type (pcapgo truncates it to 8 bits)
+	pcap *pcapgo.Reader      // classic pcap, or
+	ng   *ngReader           // pcapng
+	link reassembly.LinkType // classic pcap link type (pcapgo truncates it to 8 bits)
 
 	// The peeked packet: data is owned by the reader above and valid until
 	// it is advanced.
 	data  []byte
 	ts    time.Time
-	plink LinkType
+	plink reassembly.LinkType
 	have  bool // data, ts and plink hold the input's next packet
 	stale bool // the peeked packet was consumed; read another before merging
 	done  bool
@@ -184,7 +156,7 @@ func open(in Input) (*input, error) {
 		if be == pcapMagicMicros || be == pcapMagicNanos {
 			order = binary.BigEndian
 		}
-		x.link = LinkType(order.Uint32(hdr[20:24]) & pcapLinkTypeMask)
+		x.link = reassembly.LinkType(order.Uint32(hdr[20:24]) & pcapLinkTypeMask)
 		snaplen := order.Uint32(hdr[16:20])
 		if x.pcap, err = pcapgo.NewReader(br); err != nil {
 			return nil, fail(headerError(raw, err))
@@ -260,7 +232,7 @@ type Source struct {
 	frame uint64
 
 	mu      sync.Mutex // guards stats and linkIdx
-	stats   Stats
+	stats   reassembly.Stats
 	linkIdx int // index in stats.LinkTypes of the last packet's link type
 }
 
@@ -291,7 +263,7 @@ func NewSource(inputs []Input) (*Source, error) {
 // that are not usable TCP segments are counted in Stats and skipped. Next
 // reads only as far as it must, so a pipe is analysed as packets arrive;
 // with several inputs it holds one read-ahead packet per input.
-func (s *Source) Next(seg *Segment) error {
+func (s *Source) Next(seg *reassembly.Segment) error {
 	if s.err != nil {
 		return s.err
 	}
@@ -310,7 +282,7 @@ func (s *Source) Next(seg *Segment) error {
 		seg.Frame, seg.Time = s.frame, x.ts
 		r := s.dec.Decode(x.data, x.plink, seg)
 		s.count(x, r)
-		if r == NotSkipped {
+		if r == reassembly.NotSkipped {
 			return nil
 		}
 	}
@@ -341,11 +313,11 @@ func (s *Source) earliest() (*input, error) {
 }
 
 // count records one packet in the stats.
-func (s *Source) count(x *input, r SkipReason) {
+func (s *Source) count(x *input, r reassembly.SkipReason) {
 	s.mu.Lock()
 	st := &s.stats
 	st.Packets++
-	if r == NotSkipped {
+	if r == reassembly.NotSkipped {
 		st.TCPPackets++
 	} else {
 		st.Skipped[r]++
@@ -362,19 +334,19 @@ func (s *Source) count(x *input, r SkipReason) {
 }
 
 // findLink returns the index of lt in stats.LinkTypes, adding it if needed.
-func (s *Source) findLink(lt LinkType) int {
-	i, ok := slices.BinarySearchFunc(s.stats.LinkTypes, lt, func(c LinkCount, t LinkType) int {
+func (s *Source) findLink(lt reassembly.LinkType) int {
+	i, ok := slices.BinarySearchFunc(s.stats.LinkTypes, lt, func(c reassembly.LinkCount, t reassembly.LinkType) int {
 		return int(c.Type) - int(t)
 	})
 	if !ok {
-		s.stats.LinkTypes = slices.Insert(s.stats.LinkTypes, i, LinkCount{Type: lt, Name: lt.String()})
+		s.stats.LinkTypes = slices.Insert(s.stats.LinkTypes, i, reassembly.LinkCount{Type: lt, Name: lt.String()})
 	}
 	return i
 }
 
 // Stats returns a snapshot of what has been read so far. It is safe to call
 // concurrently with Next; the returned slices are copies.
-func (s *Source) Stats() Stats {
+func (s *Source) Stats() reassembly.Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats

@@ -1,8 +1,9 @@
-package reassembly
+package capture
 
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"net/netip"
 
 	"github.com/google/gopacket"
@@ -169,15 +170,15 @@ func (d *Decoder) layer(t gopacket.LayerType) gopacket.DecodingLayer {
 // reset but otherwise meaningless). It fills every field of seg except Frame
 // and Time, which it leaves unchanged. seg keeps no reference to data, which
 // the caller may reuse as soon as Decode returns.
-func (d *Decoder) Decode(data []byte, link LinkType, seg *Segment) SkipReason {
-	*seg = Segment{Frame: seg.Frame, Time: seg.Time, WScale: NoWScale}
+func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.Segment) reassembly.SkipReason {
+	*seg = reassembly.Segment{Frame: seg.Frame, Time: seg.Time, WScale: reassembly.NoWScale}
 	k := kindOf(link)
 	switch k {
 	case linkUnsupported:
-		return SkipUnsupportedLink
+		return reassembly.SkipUnsupportedLink
 	case linkRaw:
 		if len(data) == 0 {
-			return SkipTruncated
+			return reassembly.SkipTruncated
 		}
 		switch data[0] >> 4 {
 		case 4:
@@ -185,7 +186,7 @@ func (d *Decoder) Decode(data []byte, link LinkType, seg *Segment) SkipReason {
 		case 6:
 			k = linkIPv6
 		default:
-			return SkipNotIP
+			return reassembly.SkipNotIP
 		}
 	}
 	d.vlan.depth = 0
@@ -195,7 +196,7 @@ func (d *Decoder) Decode(data []byte, link LinkType, seg *Segment) SkipReason {
 	}
 	n := len(d.decoded)
 	if n == 0 {
-		return SkipNotIP // unreachable: every first layer is in the parser
+		return reassembly.SkipNotIP // unreachable: every first layer is in the parser
 	}
 	switch d.decoded[n-1] {
 	case layers.LayerTypeTCP:
@@ -216,23 +217,23 @@ func (d *Decoder) Decode(data []byte, link LinkType, seg *Segment) SkipReason {
 	// (ARP, LLDP, MPLS, …) or the frame ends right after the link header.
 	switch d.layer(d.decoded[n-1]).NextLayerType() {
 	case layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeDot1Q:
-		return SkipTruncated
+		return reassembly.SkipTruncated
 	}
-	return SkipNotIP
+	return reassembly.SkipNotIP
 }
 
 // afterIPv4 handles an IPv4 header the parser did not continue past: a
 // fragment, a protocol other than TCP, or an empty payload.
-func (d *Decoder) afterIPv4(seg *Segment) SkipReason {
+func (d *Decoder) afterIPv4(seg *reassembly.Segment) reassembly.SkipReason {
 	ip := &d.ip4
 	if ip.Protocol != layers.IPProtocolTCP {
-		return SkipNotTCP
+		return reassembly.SkipNotTCP
 	}
 	if ip.FragOffset != 0 {
-		return SkipFragment
+		return reassembly.SkipFragment
 	}
 	// A first fragment (offset 0, more-fragments set) carries the TCP header.
-	if r := d.decodeTCP(ip.Payload, d.ipTruncated(layers.LayerTypeIPv4)); r != NotSkipped {
+	if r := d.decodeTCP(ip.Payload, d.ipTruncated(layers.LayerTypeIPv4)); r != reassembly.NotSkipped {
 		return r
 	}
 	return d.fillIPv4(seg)
@@ -240,7 +241,7 @@ func (d *Decoder) afterIPv4(seg *Segment) SkipReason {
 
 // afterIPv6 walks the extension headers gopacket does not decode (routing,
 // destination options, fragment, a repeated hop-by-hop) up to TCP.
-func (d *Decoder) afterIPv6(seg *Segment) SkipReason {
+func (d *Decoder) afterIPv6(seg *reassembly.Segment) reassembly.SkipReason {
 	ip := &d.ip6
 	proto, ext, rest := ip.NextHeader, 0, ip.Payload
 	if ip.HopByHop != nil {
@@ -250,7 +251,7 @@ func (d *Decoder) afterIPv6(seg *Segment) SkipReason {
 	for range maxIPv6ExtHeaders {
 		switch proto {
 		case layers.IPProtocolTCP:
-			if r := d.decodeTCP(rest, truncated); r != NotSkipped {
+			if r := d.decodeTCP(rest, truncated); r != reassembly.NotSkipped {
 				return r
 			}
 			return d.fillIPv6(seg, ext)
@@ -269,39 +270,39 @@ func (d *Decoder) afterIPv6(seg *Segment) SkipReason {
 			proto = layers.IPProtocol(rest[0])
 			if binary.BigEndian.Uint16(rest[2:4])>>3 != 0 {
 				if proto == layers.IPProtocolTCP {
-					return SkipFragment
+					return reassembly.SkipFragment
 				}
-				return SkipNotTCP
+				return reassembly.SkipNotTCP
 			}
 			ext, rest = ext+ipv6FragHeaderLen, rest[ipv6FragHeaderLen:]
 		default:
-			return SkipNotTCP
+			return reassembly.SkipNotTCP
 		}
 	}
-	return SkipBadHeader
+	return reassembly.SkipBadHeader
 }
 
 // shortHeader is the skip reason for a header that does not fit: the capture
 // was cut (snaplen) if the IP layer saw fewer bytes than its length field
 // says, otherwise the header is inconsistent with that length.
-func shortHeader(ipTruncated bool) SkipReason {
+func shortHeader(ipTruncated bool) reassembly.SkipReason {
 	if ipTruncated {
-		return SkipTruncated
+		return reassembly.SkipTruncated
 	}
-	return SkipBadHeader
+	return reassembly.SkipBadHeader
 }
 
 // decodeTCP decodes the TCP header at data into d.tcp, for paths the parser
 // did not take (first fragments, IPv6 extension headers, empty payloads).
-func (d *Decoder) decodeTCP(data []byte, ipTruncated bool) SkipReason {
+func (d *Decoder) decodeTCP(data []byte, ipTruncated bool) reassembly.SkipReason {
 	if err := d.tcp.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
 		r := classifyTCP(data, ipTruncated)
-		if r == SkipTruncated && d.fixedTCP(data) {
-			return NotSkipped
+		if r == reassembly.SkipTruncated && d.fixedTCP(data) {
+			return reassembly.NotSkipped
 		}
 		return r
 	}
-	return NotSkipped
+	return reassembly.NotSkipped
 }
 
 // fixedTCP decodes only the fixed 20-byte TCP header at data into d.tcp,
@@ -324,14 +325,14 @@ func (d *Decoder) fixedTCP(data []byte) bool {
 }
 
 // classifyTCP says why the TCP header at data failed to decode.
-func classifyTCP(data []byte, ipTruncated bool) SkipReason {
+func classifyTCP(data []byte, ipTruncated bool) reassembly.SkipReason {
 	if len(data) > tcpFlagsOffset-1 && data[12]>>4 < tcpMinDataOffset {
-		return SkipBadHeader
+		return reassembly.SkipBadHeader
 	}
 	if len(data) < tcpMinHeaderLen || int(data[12]>>4)*4 > len(data) {
 		return shortHeader(ipTruncated)
 	}
-	return SkipBadHeader // a malformed option inside a fully captured header
+	return reassembly.SkipBadHeader // a malformed option inside a fully captured header
 }
 
 // ipTruncated reports whether the capture holds fewer bytes of the last
@@ -352,7 +353,7 @@ func (d *Decoder) ipTruncated(t gopacket.LayerType) bool {
 
 // failure classifies a frame on which a layer's DecodeFromBytes failed. The
 // failing layer is the one after the last decoded layer.
-func (d *Decoder) failure(k linkKind, data []byte, seg *Segment) SkipReason {
+func (d *Decoder) failure(k linkKind, data []byte, seg *reassembly.Segment) reassembly.SkipReason {
 	typ, rest, prev := firstLayer[k], data, gopacket.LayerTypeZero
 	if n := len(d.decoded); n > 0 {
 		prev = d.decoded[n-1]
@@ -362,7 +363,7 @@ func (d *Decoder) failure(k linkKind, data []byte, seg *Segment) SkipReason {
 	switch typ {
 	case layers.LayerTypeTCP:
 		r := classifyTCP(rest, d.ipTruncated(prev))
-		if r == SkipTruncated && d.fixedTCP(rest) {
+		if r == reassembly.SkipTruncated && d.fixedTCP(rest) {
 			if prev == layers.LayerTypeIPv6 {
 				ext := 0
 				if d.ip6.HopByHop != nil {
@@ -375,46 +376,46 @@ func (d *Decoder) failure(k linkKind, data []byte, seg *Segment) SkipReason {
 		return r
 	case layers.LayerTypeIPv4:
 		if len(rest) < ipv4MinHeaderLen {
-			return SkipTruncated
+			return reassembly.SkipTruncated
 		}
 		ihl := int(rest[0] & 0x0f)
 		total := int(binary.BigEndian.Uint16(rest[2:4]))
 		if ihl < ipv4MinIHL || (total != 0 && (total < ipv4MinHeaderLen || ihl*4 > total)) {
-			return SkipBadHeader
+			return reassembly.SkipBadHeader
 		}
 		if ihl*4 > len(rest) {
-			return SkipTruncated
+			return reassembly.SkipTruncated
 		}
-		return SkipBadHeader // malformed IPv4 options
+		return reassembly.SkipBadHeader // malformed IPv4 options
 	case layers.LayerTypeIPv6:
 		if len(rest) < ipv6HeaderLen {
-			return SkipTruncated
+			return reassembly.SkipTruncated
 		}
 		if layers.IPProtocol(rest[6]) == layers.IPProtocolIPv6HopByHop &&
 			(len(rest) < ipv6HeaderLen+2 || ipv6HeaderLen+(int(rest[ipv6HeaderLen+1])+1)*8 > len(rest)) {
-			return SkipTruncated
+			return reassembly.SkipTruncated
 		}
-		return SkipBadHeader // zero payload length without a jumbogram, bad options
+		return reassembly.SkipBadHeader // zero payload length without a jumbogram, bad options
 	case layers.LayerTypeDot1Q:
 		if d.vlan.depth > maxVLANTags {
-			return SkipBadHeader
+			return reassembly.SkipBadHeader
 		}
-		return SkipTruncated
+		return reassembly.SkipTruncated
 	case layers.LayerTypeLoopback:
 		if len(rest) < nullHeaderLen {
-			return SkipTruncated
+			return reassembly.SkipTruncated
 		}
-		return SkipNotIP // an address family that does not fit in a byte
+		return reassembly.SkipNotIP // an address family that does not fit in a byte
 	}
 	// Ethernet, SLL and SLL2 fail only on frames shorter than their header.
-	return SkipTruncated
+	return reassembly.SkipTruncated
 }
 
 // fillIPv4 fills seg from d.ip4 and d.tcp.
-func (d *Decoder) fillIPv4(seg *Segment) SkipReason {
+func (d *Decoder) fillIPv4(seg *reassembly.Segment) reassembly.SkipReason {
 	ip := &d.ip4
 	if ip.Version != 4 {
-		return SkipBadHeader
+		return reassembly.SkipBadHeader
 	}
 	src := netip.AddrFrom4([4]byte(ip.SrcIP))
 	dst := netip.AddrFrom4([4]byte(ip.DstIP))
@@ -423,10 +424,10 @@ func (d *Decoder) fillIPv4(seg *Segment) SkipReason {
 
 // fillIPv6 fills seg from d.ip6 and d.tcp; ext is the length of the extension
 // headers between them.
-func (d *Decoder) fillIPv6(seg *Segment, ext int) SkipReason {
+func (d *Decoder) fillIPv6(seg *reassembly.Segment, ext int) reassembly.SkipReason {
 	ip := &d.ip6
 	if ip.Version != 6 {
-		return SkipBadHeader
+		return reassembly.SkipBadHeader
 	}
 	src := netip.AddrFrom16([16]byte(ip.SrcIP))
 	dst := netip.AddrFrom16([16]byte(ip.DstIP))
@@ -435,16 +436,16 @@ func (d *Decoder) fillIPv6(seg *Segment, ext int) SkipReason {
 
 // fillTCP fills seg from d.tcp. ipPayload is the TCP segment's length (header
 // and data) according to the IP header.
-func (d *Decoder) fillTCP(seg *Segment, src, dst netip.Addr, ipPayload int) SkipReason {
+func (d *Decoder) fillTCP(seg *reassembly.Segment, src, dst netip.Addr, ipPayload int) reassembly.SkipReason {
 	t := &d.tcp
 	n := ipPayload - int(t.DataOffset)*4
 	if n < 0 {
-		return SkipBadHeader
+		return reassembly.SkipBadHeader
 	}
 	seg.Src = netip.AddrPortFrom(src, uint16(t.SrcPort))
 	seg.Dst = netip.AddrPortFrom(dst, uint16(t.DstPort))
 	seg.Seq, seg.Ack = t.Seq, t.Ack
-	seg.Flags = Flags(t.Contents[tcpFlagsOffset])
+	seg.Flags = reassembly.Flags(t.Contents[tcpFlagsOffset])
 	seg.Window = t.Window
 	seg.Len = uint32(n)
 	seg.Captured = uint32(min(len(t.Payload), n))
@@ -469,5 +470,5 @@ func (d *Decoder) fillTCP(seg *Segment, src, dst netip.Addr, ipPayload int) Skip
 			}
 		}
 	}
-	return NotSkipped
+	return reassembly.NotSkipped
 }

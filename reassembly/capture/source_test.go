@@ -1,9 +1,10 @@
-package reassembly
+package capture
 
 import (
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"net/netip"
 	"os"
@@ -20,18 +21,18 @@ import (
 
 var updateFixtures = flag.Bool("update", false, "rewrite synthetic captures in testdata/formats")
 
-const formatsDir = "../testdata/formats"
+const formatsDir = "../../testdata/formats"
 
 // readAll reads every segment from inputs.
-func readAll(t testing.TB, inputs ...Input) ([]Segment, Stats, error) {
+func readAll(t testing.TB, inputs ...Input) ([]reassembly.Segment, reassembly.Stats, error) {
 	t.Helper()
 	s, err := NewSource(inputs)
 	if err != nil {
-		return nil, Stats{}, err
+		return nil, reassembly.Stats{}, err
 	}
-	var segs []Segment
+	var segs []reassembly.Segment
 	for {
-		var seg Segment
+		var seg reassembly.Segment
 		err := s.Next(&seg)
 		if err == io.EOF {
 			return segs, s.Stats(), nil
@@ -62,9 +63,9 @@ var (
 // loFirst is frame 1 of lo-ethernet.pcap, as tcpdump prints it:
 // 14:36:57.341238 IP 127.0.0.1.44950 > 127.0.0.1.47001: Flags [S], seq 2315480407, win 65495,
 // options [mss 65495,sackOK,TS val 1906584461 ecr 0,nop,wscale 10], length 0
-var loFirst = Segment{
+var loFirst = reassembly.Segment{
 	Frame: 1, Time: time.Unix(1795271817, 341238000).UTC(), Src: loClient, Dst: loServer,
-	Seq: 2315480407, Flags: SYN, Window: 65495, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461,
+	Seq: 2315480407, Flags: reassembly.SYN, Window: 65495, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461,
 }
 
 // TestSourceLoopbackFormats reads the same 20-packet loopback capture in every
@@ -84,14 +85,14 @@ func TestSourceLoopbackFormats(t *testing.T) {
 	checks := []struct {
 		i                int
 		src, dst         netip.AddrPort
-		flags            Flags
+		flags            reassembly.Flags
 		seq, ack, segLen uint32
 	}{
-		{3, loClient, loServer, PSH | ACK, 2315480408, 2350286530, 5},
-		{5, loServer, loClient, PSH | ACK, 2350286530, 2315480413, 10},
-		{7, loClient, loServer, FIN | ACK, 2315480413, 2350286540, 0},
-		{10, lo6Client, lo6Server, SYN, 2268875200, 0, 0},
-		{15, lo6Server, lo6Client, PSH | ACK, 2205521633, 2268875206, 10},
+		{3, loClient, loServer, reassembly.PSH | reassembly.ACK, 2315480408, 2350286530, 5},
+		{5, loServer, loClient, reassembly.PSH | reassembly.ACK, 2350286530, 2315480413, 10},
+		{7, loClient, loServer, reassembly.FIN | reassembly.ACK, 2315480413, 2350286540, 0},
+		{10, lo6Client, lo6Server, reassembly.SYN, 2268875200, 0, 0},
+		{15, lo6Server, lo6Client, reassembly.PSH | reassembly.ACK, 2205521633, 2268875206, 10},
 	}
 	for _, c := range checks {
 		s := ref[c.i]
@@ -102,14 +103,14 @@ func TestSourceLoopbackFormats(t *testing.T) {
 	}
 	tests := []struct {
 		file string
-		link LinkType
+		link reassembly.LinkType
 	}{
-		{"lo-ethernet-nsec.pcap", LinkTypeEthernet},
-		{"lo-ethernet-be.pcap", LinkTypeEthernet},
-		{"lo-ethernet.pcapng", LinkTypeEthernet},
-		{"lo-ethernet.pcap.gz", LinkTypeEthernet},
-		{"gzipped-capture.bin", LinkTypeEthernet},
-		{"lo-rawip.pcap", LinkTypeRaw},
+		{"lo-ethernet-nsec.pcap", reassembly.LinkTypeEthernet},
+		{"lo-ethernet-be.pcap", reassembly.LinkTypeEthernet},
+		{"lo-ethernet.pcapng", reassembly.LinkTypeEthernet},
+		{"lo-ethernet.pcap.gz", reassembly.LinkTypeEthernet},
+		{"gzipped-capture.bin", reassembly.LinkTypeEthernet},
+		{"lo-rawip.pcap", reassembly.LinkTypeRaw},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -120,12 +121,12 @@ func TestSourceLoopbackFormats(t *testing.T) {
 			if !reflect.DeepEqual(segs, ref) {
 				t.Errorf("segments differ from lo-ethernet.pcap:\n got %+v\nwant %+v", segs, ref)
 			}
-			want := Stats{
+			want := reassembly.Stats{
 				Files: []string{tt.file}, Packets: 20, TCPPackets: 20, First: ref[0].Time, Last: ref[19].Time,
-				LinkTypes: []LinkCount{{Type: tt.link, Name: tt.link.String(), Packets: 20}},
+				LinkTypes: []reassembly.LinkCount{{Type: tt.link, Name: tt.link.String(), Packets: 20}},
 			}
 			if !reflect.DeepEqual(st, want) {
-				t.Errorf("Stats() = %+v\nwant %+v", st, want)
+				t.Errorf("reassembly.Stats() = %+v\nwant %+v", st, want)
 			}
 		})
 	}
@@ -135,32 +136,32 @@ func TestSourceLinkTypes(t *testing.T) {
 	tests := []struct {
 		file  string
 		segs  int
-		links []LinkCount
-		first Segment
+		links []reassembly.LinkCount
+		first reassembly.Segment
 		lens  []uint32 // Len of each segment, when given
 	}{
-		{"any-sll2.pcap", 10, []LinkCount{{LinkTypeLinuxSLL2, "LINUX_SLL2", 10}},
-			Segment{Frame: 1, Time: time.Unix(1795271817, 341237000).UTC(), Src: loClient, Dst: loServer, Seq: 2315480407,
-				Flags: SYN, Window: 65495, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461},
+		{"any-sll2.pcap", 10, []reassembly.LinkCount{{Type: reassembly.LinkTypeLinuxSLL2, Name: "LINUX_SLL2", Packets: 10}},
+			reassembly.Segment{Frame: 1, Time: time.Unix(1795271817, 341237000).UTC(), Src: loClient, Dst: loServer, Seq: 2315480407,
+				Flags: reassembly.SYN, Window: 65495, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461},
 			[]uint32{0, 0, 0, 5, 0, 10, 0, 0, 0, 0}},
-		{"any-sll.pcap", 10, []LinkCount{{LinkTypeLinuxSLL, "LINUX_SLL", 10}},
-			Segment{Frame: 1, Time: time.Unix(1795271824, 33215000).UTC(), Src: netip.MustParseAddrPort("127.0.0.1:38530"),
-				Dst: netip.MustParseAddrPort("127.0.0.1:47003"), Seq: 3717411932, Flags: SYN, Window: 65495, MSS: 65495,
+		{"any-sll.pcap", 10, []reassembly.LinkCount{{Type: reassembly.LinkTypeLinuxSLL, Name: "LINUX_SLL", Packets: 10}},
+			reassembly.Segment{Frame: 1, Time: time.Unix(1795271824, 33215000).UTC(), Src: netip.MustParseAddrPort("127.0.0.1:38530"),
+				Dst: netip.MustParseAddrPort("127.0.0.1:47003"), Seq: 3717411932, Flags: reassembly.SYN, Window: 65495, MSS: 65495,
 				WScale: 10, SACKOK: true, HasTS: true, TSVal: 3233267754},
 			[]uint32{0, 0, 0, 5, 0, 10, 0, 0, 0, 0}},
-		{"null-ipv6.pcap", 6, []LinkCount{{LinkTypeNull, "NULL", 6}},
-			Segment{Frame: 1, Time: time.Unix(1443732977, 727740000).UTC(), Src: netip.MustParseAddrPort("[::1]:52522"),
-				Dst: netip.MustParseAddrPort("[::1]:80"), Seq: 1321751229, Flags: SYN, Window: 65535, MSS: 16324,
+		{"null-ipv6.pcap", 6, []reassembly.LinkCount{{Type: reassembly.LinkTypeNull, Name: "NULL", Packets: 6}},
+			reassembly.Segment{Frame: 1, Time: time.Unix(1443732977, 727740000).UTC(), Src: netip.MustParseAddrPort("[::1]:52522"),
+				Dst: netip.MustParseAddrPort("[::1]:80"), Seq: 1321751229, Flags: reassembly.SYN, Window: 65535, MSS: 16324,
 				WScale: 5, SACKOK: true, HasTS: true, TSVal: 1236829829},
 			[]uint32{0, 0, 0, 0, 221, 0}},
-		{"vlan-8021q.pcap", 4, []LinkCount{{LinkTypeEthernet, "EN10MB", 4}},
-			Segment{Frame: 1, Time: time.Unix(1331918844, 980000000).UTC(), Src: netip.MustParseAddrPort("192.168.229.251:88"),
-				Dst: netip.MustParseAddrPort("192.168.202.110:43792"), Seq: 2473617131, Ack: 1454030911, Flags: SYN | ACK,
+		{"vlan-8021q.pcap", 4, []reassembly.LinkCount{{Type: reassembly.LinkTypeEthernet, Name: "EN10MB", Packets: 4}},
+			reassembly.Segment{Frame: 1, Time: time.Unix(1331918844, 980000000).UTC(), Src: netip.MustParseAddrPort("192.168.229.251:88"),
+				Dst: netip.MustParseAddrPort("192.168.202.110:43792"), Seq: 2473617131, Ack: 1454030911, Flags: reassembly.SYN | reassembly.ACK,
 				Window: 64240, MSS: 1380, WScale: 0, SACKOK: true, HasTS: true},
 			[]uint32{0, 0, 110, 90}},
-		{"qinq-synthetic.pcap", 3, []LinkCount{{LinkTypeEthernet, "EN10MB", 4}},
-			Segment{Frame: 1, Time: time.Unix(1700000000, 0).UTC(), Src: netip.MustParseAddrPort("10.0.0.1:40000"),
-				Dst: netip.MustParseAddrPort("10.0.0.2:80"), Seq: 1000, Flags: SYN, Window: 512, MSS: 1460, WScale: 7,
+		{"qinq-synthetic.pcap", 3, []reassembly.LinkCount{{Type: reassembly.LinkTypeEthernet, Name: "EN10MB", Packets: 4}},
+			reassembly.Segment{Frame: 1, Time: time.Unix(1700000000, 0).UTC(), Src: netip.MustParseAddrPort("10.0.0.1:40000"),
+				Dst: netip.MustParseAddrPort("10.0.0.2:80"), Seq: 1000, Flags: reassembly.SYN, Window: 512, MSS: 1460, WScale: 7,
 				SACKOK: true, HasTS: true, TSVal: 7, TSEcr: 9},
 			[]uint32{0, 0, 3}},
 	}
@@ -198,7 +199,7 @@ func TestSourceTwoInterfaces(t *testing.T) {
 	if len(segs) != 30 || st.Packets != 30 {
 		t.Fatalf("%d segments, %d packets; want 30, 30", len(segs), st.Packets)
 	}
-	want := []LinkCount{{LinkTypeEthernet, "EN10MB", 20}, {LinkTypeLinuxSLL, "LINUX_SLL", 10}}
+	want := []reassembly.LinkCount{{Type: reassembly.LinkTypeEthernet, Name: "EN10MB", Packets: 20}, {Type: reassembly.LinkTypeLinuxSLL, Name: "LINUX_SLL", Packets: 10}}
 	if !reflect.DeepEqual(st.LinkTypes, want) {
 		t.Errorf("LinkTypes = %+v; want %+v", st.LinkTypes, want)
 	}
@@ -218,10 +219,10 @@ func TestSourceMerge(t *testing.T) {
 	// on a tie the earlier input (A) comes first.
 	const want = "BABAABBAABABABABABABAAAAAAAAAA"
 	var got strings.Builder
-	var prev Segment
+	var prev reassembly.Segment
 	var ethPrev uint64
 	for {
-		var seg Segment
+		var seg reassembly.Segment
 		err := s.Next(&seg)
 		if err == io.EOF {
 			break
@@ -236,7 +237,7 @@ func TestSourceMerge(t *testing.T) {
 		// The origin of a segment is the link type whose count went up.
 		var eth uint64
 		for _, lc := range s.Stats().LinkTypes {
-			if lc.Type == LinkTypeEthernet {
+			if lc.Type == reassembly.LinkTypeEthernet {
 				eth = lc.Packets
 			}
 		}
@@ -251,10 +252,10 @@ func TestSourceMerge(t *testing.T) {
 		t.Errorf("merge order = %s; want %s", got.String(), want)
 	}
 	st := s.Stats()
-	wantLinks := []LinkCount{{LinkTypeEthernet, "EN10MB", 20}, {LinkTypeLinuxSLL2, "LINUX_SLL2", 10}}
+	wantLinks := []reassembly.LinkCount{{Type: reassembly.LinkTypeEthernet, Name: "EN10MB", Packets: 20}, {Type: reassembly.LinkTypeLinuxSLL2, Name: "LINUX_SLL2", Packets: 10}}
 	if !reflect.DeepEqual(st.LinkTypes, wantLinks) || !reflect.DeepEqual(st.Files, []string{"lo-ethernet.pcap", "any-sll2.pcap"}) ||
 		st.Packets != 30 || st.TCPPackets != 30 || !st.First.Equal(time.Unix(1795271817, 341237000)) {
-		t.Errorf("Stats() = %+v", st)
+		t.Errorf("reassembly.Stats() = %+v", st)
 	}
 }
 
@@ -277,9 +278,9 @@ func TestSourceQinQFixture(t *testing.T) {
 		}
 		return serialize(t, append(head, ls...)...)
 	}
-	synack := testTCP(SYN | ACK)
+	synack := testTCP(reassembly.SYN | reassembly.ACK)
 	synack.SrcPort, synack.DstPort, synack.Seq, synack.Ack = 80, 40000, 5000, 1001
-	data := testTCP(ACK | PSH)
+	data := testTCP(reassembly.ACK | reassembly.PSH)
 	data.Seq = 1001
 	frames := [][]byte{
 		tag(testIPv4(layers.IPProtocolTCP), synTCP()),
@@ -307,7 +308,7 @@ func TestSourceQinQFixture(t *testing.T) {
 		t.Errorf("%s is stale; run go test ./reassembly -run TestSourceQinQFixture -update", path)
 	}
 	_, st, err := readAll(t, Input{Name: "qinq", R: bytes.NewReader(buf.Bytes())})
-	if err != nil || st.TCPPackets != 3 || st.Skipped[SkipNotIP] != 1 {
+	if err != nil || st.TCPPackets != 3 || st.Skipped[reassembly.SkipNotIP] != 1 {
 		t.Errorf("readAll = %+v, %v; want 3 TCP packets and 1 not-ip", st, err)
 	}
 }
@@ -380,7 +381,7 @@ func pcapBytes(t testing.TB, link layers.LinkType, frames ...[]byte) []byte {
 }
 
 func TestSourceCorruptRecord(t *testing.T) {
-	frame := ethTCP4(t, testTCP(ACK), 0)
+	frame := ethTCP4(t, testTCP(reassembly.ACK), 0)
 	data := pcapBytes(t, layers.LinkTypeEthernet, frame, frame)
 	// Second record header: captured length 0xFFFFFFF0.
 	rec2 := pcapHeaderLen + 16 + len(frame)
@@ -408,14 +409,14 @@ func (f *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestSourceIOError(t *testing.T) {
-	frame := ethTCP4(t, testTCP(ACK), 0)
+	frame := ethTCP4(t, testTCP(reassembly.ACK), 0)
 	data := pcapBytes(t, layers.LinkTypeEthernet, frame, frame)
 	disk := errors.New("disk on fire")
 	s, err := NewSource([]Input{{Name: "x.pcap", R: &failingReader{data: data[:len(data)-5], err: disk}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seg Segment
+	var seg reassembly.Segment
 	if err := s.Next(&seg); err != nil {
 		t.Fatalf("Next() = %v", err)
 	}
@@ -432,7 +433,7 @@ func TestSourceIOError(t *testing.T) {
 // TestSourceStreaming checks that Next returns a segment as soon as its
 // packet has arrived on a pipe, without waiting for more input.
 func TestSourceStreaming(t *testing.T) {
-	frame := ethTCP4(t, testTCP(ACK), 0)
+	frame := ethTCP4(t, testTCP(reassembly.ACK), 0)
 	data := pcapBytes(t, layers.LinkTypeEthernet, frame, frame)
 	first := pcapHeaderLen + 16 + len(frame)
 	{
@@ -443,7 +444,7 @@ func TestSourceStreaming(t *testing.T) {
 		go func() {
 			var err error
 			if s, err = NewSource([]Input{{Name: "-", R: pr}}); err == nil {
-				var seg Segment
+				var seg reassembly.Segment
 				err = s.Next(&seg)
 			}
 			done <- err
@@ -457,7 +458,7 @@ func TestSourceStreaming(t *testing.T) {
 			t.Fatal("first segment not returned before more input arrived")
 		}
 		go func() { pw.Write(data[first:]); pw.Close() }()
-		var seg Segment
+		var seg reassembly.Segment
 		if err := s.Next(&seg); err != nil || seg.Frame != 2 {
 			t.Errorf("second Next() = %v, frame %d", err, seg.Frame)
 		}
@@ -476,7 +477,7 @@ func inMemoryCapture(t testing.TB, n int) []byte {
 		t.Fatal(err)
 	}
 	syn := ethTCP4(t, synTCP(), 0)
-	ack := ethTCP4(t, testTCP(ACK), 1400)
+	ack := ethTCP4(t, testTCP(reassembly.ACK), 1400)
 	for i := range n {
 		f := ack
 		if i%50 == 0 {
@@ -528,7 +529,7 @@ func TestSourceNextAllocs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var seg Segment
+			var seg reassembly.Segment
 			for range 300 { // warm up: buffers, link counts
 				if err := s.Next(&seg); err != nil {
 					t.Fatal(err)

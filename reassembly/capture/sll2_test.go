@@ -1,6 +1,7 @@
-package reassembly
+package capture
 
 import (
+	"github.com/tcpstate/tcpstate/reassembly"
 	"net"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func TestSLL2(t *testing.T) {
-	ip4 := serialize(t, testIPv4(layers.IPProtocolTCP), testTCP(SYN))
+	ip4 := serialize(t, testIPv4(layers.IPProtocolTCP), testTCP(reassembly.SYN))
 	frame := cat(sll2Header(layers.EthernetTypeIPv4), ip4)
 
 	var s SLL2

@@ -1,0 +1,75 @@
+package capture
+
+import (
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/tcpstate/tcpstate/reassembly"
+)
+
+// linkKind is the first header of a frame, as chosen from its link type.
+type linkKind uint8
+
+const (
+	linkUnsupported linkKind = iota
+	linkEthernet
+	linkSLL
+	linkSLL2
+	linkNull // BSD loopback: 4-byte address family, either byte order
+	linkRaw  // raw IP, version taken from the first nibble
+	linkIPv4
+	linkIPv6
+	numLinkKinds
+)
+
+var linkKindNames = [numLinkKinds]string{
+	linkUnsupported: "unsupported",
+	linkEthernet:    "ethernet",
+	linkSLL:         "linux-sll",
+	linkSLL2:        "linux-sll2",
+	linkNull:        "null",
+	linkRaw:         "raw",
+	linkIPv4:        "ipv4",
+	linkIPv6:        "ipv6",
+}
+
+// String returns the kind's name, for test messages.
+func (k linkKind) String() string {
+	if k < numLinkKinds {
+		return linkKindNames[k]
+	}
+	return "unknown"
+}
+
+// firstLayer is the layer a frame of each kind starts with. linkRaw has none
+// of its own: Decode resolves it to linkIPv4 or linkIPv6 per packet.
+var firstLayer = [numLinkKinds]gopacket.LayerType{
+	linkEthernet: layers.LayerTypeEthernet,
+	linkSLL:      layers.LayerTypeLinuxSLL,
+	linkSLL2:     LayerTypeSLL2,
+	linkNull:     layers.LayerTypeLoopback,
+	linkIPv4:     layers.LayerTypeIPv4,
+	linkIPv6:     layers.LayerTypeIPv6,
+}
+
+// kindOf maps a capture's link type to the header its frames start with.
+// LinkType.LayerType() is deliberately not used: it does not know SLL2 or the
+// raw-IP variants, and its answer for LOOP differs by gopacket version.
+func kindOf(lt reassembly.LinkType) linkKind {
+	switch lt {
+	case reassembly.LinkTypeEthernet:
+		return linkEthernet
+	case reassembly.LinkTypeLinuxSLL:
+		return linkSLL
+	case reassembly.LinkTypeLinuxSLL2:
+		return linkSLL2
+	case reassembly.LinkTypeNull, reassembly.LinkTypeLoop:
+		return linkNull
+	case reassembly.LinkTypeRawDLT12, reassembly.LinkTypeRawDLT14, reassembly.LinkTypeRaw:
+		return linkRaw
+	case reassembly.LinkTypeIPv4:
+		return linkIPv4
+	case reassembly.LinkTypeIPv6:
+		return linkIPv6
+	}
+	return linkUnsupported
+}
