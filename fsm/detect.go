@@ -26,7 +26,7 @@ func (rp *replay) findings(c *reassembly.Conn, end time.Time) {
 			f.Severity = Info
 		}
 		f.State, f.PeerState = ru.staleState, ru.senderState
-		f.Count = len(ru.frames) - 1
+		f.Count = ru.answers
 		f.Frames = append(f.Frames, ru.frames...)
 		f.Frames = append(f.Frames, rp.synFrames...)
 		if len(rp.synAckFrame) > 0 {

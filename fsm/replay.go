@@ -356,6 +356,9 @@ func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
 	if len(ru.frames) < maxFrames {
 		ru.frames = append(ru.frames, seg.Frame)
 	}
+	if seg.Src == nw.ep[ru.stale].Addr {
+		ru.answers++ // the old socket answering the new SYN
+	}
 	d := reassembly.ClientToServer
 	if seg.Src == nw.conn.Server.Addr {
 		d = reassembly.ServerToClient

@@ -108,6 +108,7 @@ type reuseInfo struct {
 	staleState  State
 	senderState State
 	frames      []uint64
+	answers     int // segments the stale socket sent in answer
 }
 
 // Open implements reassembly.Handler.

@@ -79,7 +79,7 @@ func explain(f *fsm.Finding) string {
 				"the drop itself is not visible on the wire, so it is presumed. "
 		}
 		if f.PeerReset {
-			s += fmt.Sprintf("%s later answered with RST: its socket was gone when the peer finally wrote. ", ep)
+			s += fmt.Sprintf("%s later sent an RST on this four-tuple: its socket for the connection was gone. ", ep)
 		}
 		return s + "The peer is the one to look at: it leaked CLOSE_WAIT."
 	case fsm.KindTimeWait:
@@ -111,10 +111,14 @@ func explain(f *fsm.Finding) string {
 		return fmt.Sprintf("%s answered %s's SYN with RST: connection refused. Nothing listens on that port (service down, wrong port), "+
 			"or a firewall rejects the connection.", ep, peer)
 	case fsm.KindReset:
-		return fmt.Sprintf("%s sent an RST in %s, and %s (in %s) accepted it: the connection was aborted, not closed. "+
+		who := fmt.Sprintf("%s sent an RST in %s", ep, f.State)
+		if f.State == fsm.Closed || f.State == fsm.Unknown {
+			who = fmt.Sprintf("%s, which no longer had a socket for this connection, sent an RST", ep)
+		}
+		return fmt.Sprintf("%s, and %s (in %s) accepted it: the connection was aborted, not closed. "+
 			"Causes: SO_LINGER with a zero timeout, a process that exited or crashed with unread data, a protocol error, "+
 			"a timeout in a proxy or load balancer, or a write to a socket the peer had already dropped.",
-			ep, f.State, peer, f.PeerState)
+			who, peer, f.PeerState)
 	case fsm.KindPortReuse:
 		s := fmt.Sprintf("%s opened a new connection on a four-tuple where %s still held the old connection in %s", peer, ep, f.State)
 		if f.State == fsm.CloseWait {

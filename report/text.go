@@ -153,8 +153,17 @@ func (t *textWriter) findings(r *Report) {
 	t.printf("%s\n", t.color(ansiBold, "Findings (worst first)"))
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		t.printf("%s %-18s %s\n", t.sevLabel(g.Severity), g.Kind, g.Headline)
-		t.printf("       since %s, connections %s\n", stamp(g.Oldest), connList(g))
+		lead := len("ERROR ") + len(g.Kind.String()) + len(": ")
+		for i, line := range wrapFirst(g.Headline, t.opt.Width-lead, t.opt.Width-7) {
+			if i == 0 {
+				t.printf("%s %s: %s\n", t.sevLabel(g.Severity), g.Kind, line)
+			} else {
+				t.printf("       %s\n", line)
+			}
+		}
+		for _, line := range wrap(fmt.Sprintf("since %s, connections %s", stamp(g.Oldest), connList(g)), t.opt.Width-7) {
+			t.printf("       %s\n", line)
+		}
 		t.printf("       frames %s\n", frames(g.Frames))
 		for _, line := range wrap(g.Explanation, t.opt.Width-7) {
 			t.printf("       %s\n", line)
@@ -257,6 +266,16 @@ func (t *textWriter) ladder(c *Connection) {
 // relTime formats a time offset as seconds with millisecond precision.
 func relTime(d time.Duration) string {
 	return fmt.Sprintf("%.3f", d.Seconds())
+}
+
+// wrapFirst wraps s with a first line of at most first runes and the rest at most rest.
+func wrapFirst(s string, first, rest int) []string {
+	lines := wrap(s, first)
+	if len(lines) <= 1 {
+		return lines
+	}
+	tail := strings.TrimPrefix(s, lines[0])
+	return append(lines[:1], wrap(tail, rest)...)
 }
 
 // wrap breaks s into lines of at most width runes at spaces.
