@@ -244,3 +244,78 @@ func TestQuietDropsLaddersAndWarnings(t *testing.T) {
 		t.Errorf("-q lost the findings:\n%s", quiet)
 	}
 }
+
+// summaryOf runs the command with -f json and decodes the summary and capture.
+func summaryOf(t *testing.T, args ...string) (conns int, packets uint64, kinds map[string]int, files []string) {
+	t.Helper()
+	out, errs, code := tcpstate(t, nil, append([]string{"-q", "-f", "json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Capture struct {
+			Files   []string `json:"files"`
+			Packets uint64   `json:"packets"`
+		} `json:"capture"`
+		Summary struct {
+			Connections int            `json:"connections"`
+			Findings    map[string]int `json:"findings"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep.Summary.Connections, rep.Capture.Packets, rep.Summary.Findings, rep.Capture.Files
+}
+
+func TestSeveralFilesMergeIntoOneTimeline(t *testing.T) {
+	// close-wait-leak was recorded before refused; give them in the other order.
+	early, late := "../../testdata/kernel/close-wait-leak.pcap", "../../testdata/kernel/refused.pcap"
+	ce, pe, ke, _ := summaryOf(t, early)
+	cl, pl, kl, _ := summaryOf(t, late)
+	c, p, k, files := summaryOf(t, late, "-r", early)
+	if c != ce+cl || p != pe+pl {
+		t.Errorf("merged: %d connections, %d packets; want %d, %d", c, p, ce+cl, pe+pl)
+	}
+	for kind := range k {
+		if k[kind] != ke[kind]+kl[kind] {
+			t.Errorf("%s: %d; want %d", kind, k[kind], ke[kind]+kl[kind])
+		}
+	}
+	if len(files) != 2 {
+		t.Errorf("files %v; want both", files)
+	}
+	out, _, _ := tcpstate(t, nil, "-f", "json", late, "-r", early)
+	var rep struct {
+		Capture struct {
+			Start string `json:"start"`
+		} `json:"capture"`
+		Connections []struct {
+			Server     string `json:"server"`
+			FirstFrame uint64 `json:"first_frame"`
+		} `json:"connections"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	first, last := rep.Connections[0], rep.Connections[len(rep.Connections)-1]
+	if !strings.HasSuffix(first.Server, ":8080") || first.FirstFrame > pe {
+		t.Errorf("the earlier capture's connections come first, framed from 1: got %+v", first)
+	}
+	if !strings.HasSuffix(last.Server, ":8086") || last.FirstFrame <= pe {
+		t.Errorf("the later capture's frames continue the merged numbering: got %+v", last)
+	}
+}
+
+func TestGzipRecognisedByContent(t *testing.T) {
+	plain, _, _ := tcpstate(t, nil, "-f", "json", "../../testdata/formats/lo-ethernet.pcap")
+	for _, gz := range []string{"../../testdata/formats/lo-ethernet.pcap.gz", "../../testdata/formats/gzipped-capture.bin"} {
+		out, errs, code := tcpstate(t, nil, "-f", "json", gz)
+		if code != 0 {
+			t.Fatalf("%s: exit %d %s", gz, code, errs)
+		}
+		if strings.Replace(out, gz, "../../testdata/formats/lo-ethernet.pcap", 1) != plain {
+			t.Errorf("%s: report differs from the uncompressed capture's", gz)
+		}
+	}
+}
