@@ -161,7 +161,13 @@ func headline(g *Group) string {
 	n := g.Count
 	conns := plural(n, "connection")
 	role := g.Role.String()
-	longest := Dur(time.Duration(g.LongestSeconds * float64(time.Second)))
+	var max time.Duration
+	for _, m := range g.members {
+		if m.f != nil && m.f.Duration > max {
+			max = m.f.Duration
+		}
+	}
+	longest := Dur(max)
 	switch g.Kind {
 	case fsm.KindCloseWait:
 		never := 0
