@@ -233,8 +233,8 @@ for fam, dst in ((socket.AF_INET, "192.0.2.2"), (socket.AF_INET6, "2001:db8::2")
 	# wire checks (scenarios.py check_NAME): simultaneous-close retries until the
 	# FINs really crossed; the others guard against surprises
 	if [[ $iface != any && $fam == v4 ]] && ! python3 "$PY" --check "$name" "$WORK/out.pcap"; then
-		cp "$WORK/out.pcap" "/tmp/tcpstate-failed-$name.pcap"
-		log "$name: post-check failed (capture kept in /tmp/tcpstate-failed-$name.pcap)"
+		cp "$WORK/out.pcap" "${TMPDIR:-/tmp}/tcpstate-failed-$name.pcap"
+		log "$name: post-check failed (capture kept in ${TMPDIR:-/tmp}/tcpstate-failed-$name.pcap)"
 		RETRY=1
 		return 0
 	fi
