@@ -80,7 +80,11 @@ func (t *textWriter) header(r *Report) {
 	t.printf("%s\n", t.color(ansiBold, r.Tool+" — "+strings.Join(c.Files, ", ")))
 	t.printf("  packets    %d (%d TCP)\n", c.Packets, c.TCPPackets)
 	if c.Start != nil {
-		t.printf("  time       %s → %s UTC (%s)\n", stamp(*c.Start), c.End.UTC().Format("15:04:05.000000"), Dur(c.End.Sub(*c.Start)))
+		end := c.End.UTC().Format("15:04:05.000000")
+		if c.End.UTC().YearDay() != c.Start.UTC().YearDay() || c.End.Year() != c.Start.Year() {
+			end = stamp(*c.End) // a capture across midnight shows both dates
+		}
+		t.printf("  time       %s → %s UTC (%s)\n", stamp(*c.Start), end, Dur(c.End.Sub(*c.Start)))
 	}
 	if len(c.LinkTypes) > 0 {
 		var ls []string
