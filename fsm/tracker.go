@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"time"
@@ -31,9 +32,11 @@ func DefaultConfig() Config {
 type Tracker struct {
 	cfg  Config
 	done []*Conn
+	free []*replay // finished replays nobody kept, reused by Open
 	// OnDone, when set, receives each finished connection instead of the
-	// Tracker keeping it.
-	OnDone func(*Conn)
+	// Tracker keeping it, and returns whether it keeps the *Conn. If it does
+	// not, the Tracker reuses the Conn's memory once OnDone returns.
+	OnDone func(*Conn) (keep bool)
 }
 
 // NewTracker returns a Tracker with the given timers.
@@ -41,15 +44,7 @@ func NewTracker(cfg Config) *Tracker { return &Tracker{cfg: cfg} }
 
 // Conns returns the finished connections in the order they were first seen.
 func (t *Tracker) Conns() []*Conn {
-	slices.SortFunc(t.done, func(a, b *Conn) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(t.done, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
 	return t.done
 }
 
@@ -94,6 +89,11 @@ type replay struct {
 
 	frame uint64
 	now   time.Time
+
+	// Initial backing arrays: a typical connection's timelines and ladder
+	// fit, so a new replay allocates once.
+	timelineBuf [2][8]Change
+	ladderBuf   [16]Step
 }
 
 type resetInfo struct {
@@ -113,10 +113,20 @@ type reuseInfo struct {
 
 // Open implements reassembly.Handler.
 func (t *Tracker) Open(c *reassembly.Conn) {
-	rp := &replay{cfg: &t.cfg, half: &c.Half}
-	rp.conn = Conn{ID: c.ID, Key: c.Key, Incarnation: c.Incarnation, Roles: c.Roles,
-		FirstFrame: c.FirstFrame, First: c.First}
-	rp.conn.Client.Addr, rp.conn.Server.Addr = c.Client, c.Server
+	var rp *replay
+	if n := len(t.free); n > 0 {
+		rp, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		rp = new(replay)
+		rp.conn.Client.Timeline = rp.timelineBuf[0][:0]
+		rp.conn.Server.Timeline = rp.timelineBuf[1][:0]
+		rp.conn.Ladder = rp.ladderBuf[:0]
+	}
+	rp.cfg, rp.half = &t.cfg, &c.Half
+	cn := &rp.conn // fresh or reset: only its slices' capacity is left
+	cn.ID, cn.Key, cn.Incarnation, cn.Roles = c.ID, c.Key, c.Incarnation, c.Roles
+	cn.FirstFrame, cn.First = c.FirstFrame, c.First
+	cn.Client.Addr, cn.Server.Addr = c.Client, c.Server
 	rp.ep = [2]*Endpoint{&rp.conn.Client, &rp.conn.Server}
 	c.Data = rp
 	if c.Prev == nil {
@@ -170,9 +180,45 @@ func (t *Tracker) Close(c *reassembly.Conn, at time.Time, why reassembly.CloseRe
 		}
 	}
 	cn := rp.finish(c, at)
+	rp.half = nil // the assembler recycles c
 	if t.OnDone != nil {
-		t.OnDone(cn)
+		if !t.OnDone(cn) {
+			rp.reset()
+			t.free = append(t.free, rp)
+		}
 		return
 	}
 	t.done = append(t.done, cn)
+}
+
+// Linger is how long after its last segment a closed connection stays
+// tracked: after 2×MSL no segment of it can still be in the network, so a
+// later segment on the four-tuple belongs to a new connection.
+func (c Config) Linger() time.Duration { return 2 * c.MSL }
+
+// Done implements reassembly.Handler: c is over once both endpoints are
+// closed (timers run up to now) and no segment of it came for the linger.
+func (t *Tracker) Done(c *reassembly.Conn, now time.Time) bool {
+	if now.Sub(c.Last) < t.cfg.Linger() {
+		return false
+	}
+	rp := c.Data.(*replay)
+	rp.expire(now)
+	return !rp.ep[0].State.Open() && !rp.ep[1].State.Open()
+}
+
+// reset empties rp for reuse, keeping the capacity of its slices so that a
+// steady stream of connections allocates nothing.
+func (rp *replay) reset() {
+	old := *rp
+	*rp = replay{}
+	rp.synTimes, rp.synFrames = old.synTimes[:0], old.synFrames[:0]
+	rp.synAckFrame, rp.synAckTimes = old.synAckFrame[:0], old.synAckTimes[:0]
+	rp.finFrames = [2][]uint64{old.finFrames[0][:0], old.finFrames[1][:0]}
+	rp.resets = old.resets[:0]
+	c := &old.conn
+	rp.conn.Client.Timeline, rp.conn.Client.Anomalies = c.Client.Timeline[:0], c.Client.Anomalies[:0]
+	rp.conn.Server.Timeline, rp.conn.Server.Anomalies = c.Server.Timeline[:0], c.Server.Anomalies[:0]
+	rp.conn.Ladder, rp.conn.Findings = c.Ladder[:0], c.Findings[:0]
+	rp.zeek.history = old.zeek.history[:0]
 }

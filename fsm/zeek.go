@@ -100,7 +100,7 @@ type zeekEndpoint struct {
 	// Reassembler: last contiguous relative sequence delivered, trim point,
 	// buffered out-of-order blocks, and whether delivery was abandoned.
 	lastReassem, trimSeq uint64
-	blocks               [maxReassemBlocks]seqSpan
+	blocks               []seqSpan // len maxReassemBlocks once used
 	nBlocks              int
 	skipDeliveries       bool
 }
@@ -758,6 +758,9 @@ func (e *zeekEndpoint) dataSent(seq, length uint64) {
 }
 
 func (e *zeekEndpoint) insertBlock(s seqSpan) {
+	if e.blocks == nil {
+		e.blocks = make([]seqSpan, maxReassemBlocks) // out-of-order data is rare: only then
+	}
 	// Merge with any overlapping or adjacent block.
 	n := 0
 	for i := 0; i < e.nBlocks; i++ {

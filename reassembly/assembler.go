@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -55,19 +56,27 @@ type Handler interface {
 	// info are valid only during the call.
 	Segment(c *Conn, seg *Segment, info *SegInfo)
 	// Close is called once per connection when the assembler is done with it,
-	// at time at (capture time).
+	// at time at (capture time). c is recycled after Close returns: a handler
+	// must not keep it.
 	Close(c *Conn, at time.Time, why CloseReason)
+	// Done reports whether c is over at capture time now: nothing but a new
+	// incarnation could change what the handler reports about it. Sweep
+	// then closes it (Finished) and releases its memory.
+	Done(c *Conn, now time.Time) bool
 }
 
 // Assembler groups segments into connections: a four-tuple table that splits
 // incarnations, assigns client and server roles, and tracks each endpoint's
 // sequence space. It is not safe for concurrent use.
 type Assembler struct {
-	h      Handler
-	conns  map[Key]*Conn
-	nextID uint64
-	last   time.Time
-	info   SegInfo
+	h     Handler
+	conns map[Key]*Conn
+	free  []*Conn // closed connections, recycled by open
+	last  time.Time
+	info  SegInfo
+	live  int // connections tracked, previous incarnations included
+	peak  int
+	idle  idleQueue // every tracked connection, by when Sweep should look at it
 }
 
 // NewAssembler returns an Assembler that reports to h.
@@ -77,6 +86,13 @@ func NewAssembler(h Handler) *Assembler {
 
 // Len returns the number of four-tuples currently tracked.
 func (a *Assembler) Len() int { return len(a.conns) }
+
+// Live returns the number of connections tracked now (a four-tuple may hold
+// two incarnations for a moment); Peak the most ever tracked at once.
+func (a *Assembler) Live() int { return a.live }
+
+// Peak returns the largest number of connections tracked at once.
+func (a *Assembler) Peak() int { return a.peak }
 
 // Add processes one segment. It allocates only when a connection is created.
 func (a *Assembler) Add(seg *Segment) {
@@ -97,8 +113,46 @@ func (a *Assembler) Add(seg *Segment) {
 	a.h.Segment(c, seg, info)
 	if p := c.Prev; p != nil && c.synAcked {
 		c.Prev = nil
-		a.h.Close(p, seg.Time, Superseded)
+		a.close(p, seg.Time, Superseded)
 	}
+}
+
+// Sweep closes (as Finished) every connection whose handler reports it Done
+// at time now, releasing it, so that memory follows the connections open at
+// once rather than all the connections of the capture. The caller picks the
+// moments; the result does not depend on the order connections are visited.
+//
+// A connection is only visited once it has been idle for linger (every
+// handler's Done is false before that): the idle queue holds each
+// connection keyed by the time of its last segment as of the previous visit,
+// so a sweep costs the connections idle long enough, not all of them. Which
+// connections a sweep closes depends only on each connection's own segments
+// and on now, never on the others sharing the Assembler.
+func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
+	cutoff := now.Add(-linger).UnixNano()
+	for len(a.idle) > 0 && a.idle[0].at <= cutoff {
+		e := a.idle.pop()
+		c := e.c
+		switch {
+		case c.ID != e.id || c.superseded:
+			// closed and recycled, or now a previous incarnation (closed with its successor)
+		case c.Last.UnixNano() > cutoff:
+			a.idle.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID})
+		case c.Prev != nil || !a.h.Done(c, now):
+			a.idle.push(idleEntry{at: cutoff + 1, c: c, id: c.ID}) // still open: look again next sweep
+		default:
+			delete(a.conns, c.Key)
+			a.close(c, now, Finished)
+		}
+	}
+}
+
+// close hands c to the handler for the last time and recycles it.
+func (a *Assembler) close(c *Conn, at time.Time, why CloseReason) {
+	a.h.Close(c, at, why)
+	*c = Conn{}
+	a.free = append(a.free, c)
+	a.live--
 }
 
 // Flush closes every connection still tracked, oldest first, at time end.
@@ -113,26 +167,26 @@ func (a *Assembler) Flush(end time.Time) {
 		}
 		all = append(all, c)
 	}
-	slices.SortFunc(all, func(x, y *Conn) int {
-		switch {
-		case x.ID < y.ID:
-			return -1
-		case x.ID > y.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, func(x, y *Conn) int { return cmp.Compare(x.ID, y.ID) })
+	clear(a.conns)
 	for _, c := range all {
 		c.Prev = nil
-		a.h.Close(c, end, EndOfCapture)
+		a.close(c, end, EndOfCapture)
 	}
-	clear(a.conns)
 }
 
 // open creates the connection that seg starts; prev is the incarnation it replaces.
 func (a *Assembler) open(k Key, seg *Segment, prev *Conn) *Conn {
-	a.nextID++
-	c := &Conn{Key: k, ID: a.nextID, FirstFrame: seg.Frame, First: seg.Time}
+	var c *Conn
+	if n := len(a.free); n > 0 {
+		c, a.free = a.free[n-1], a.free[:n-1]
+	} else {
+		c = new(Conn)
+	}
+	*c = Conn{Key: k, ID: seg.Frame, FirstFrame: seg.Frame, First: seg.Time}
+	a.live++
+	a.peak = max(a.peak, a.live)
+	a.idle.push(idleEntry{at: seg.Time.UnixNano(), c: c, id: c.ID})
 	switch {
 	case seg.Flags&(SYN|ACK) == SYN:
 		c.Client, c.Server, c.Roles = seg.Src, seg.Dst, RoleBySYN
@@ -152,9 +206,10 @@ func (a *Assembler) open(k Key, seg *Segment, prev *Conn) *Conn {
 		if prev.Prev != nil { // a third incarnation before the second synchronized
 			old := prev.Prev
 			prev.Prev = nil
-			a.h.Close(old, seg.Time, Superseded)
+			a.close(old, seg.Time, Superseded)
 		}
 		c.Prev = prev
+		prev.superseded = true
 	}
 	a.conns[k] = c
 	a.h.Open(c)
@@ -347,4 +402,53 @@ func serverSide(src, dst uint16) bool {
 		return wellKnown[src]
 	}
 	return src < dst
+}
+
+// idleEntry schedules a look at connection c (while its ID is still id) by
+// Sweep once at (Unix nanoseconds) is at least linger old.
+type idleEntry struct {
+	at int64
+	c  *Conn
+	id uint64
+}
+
+// idleQueue is a binary min-heap of idleEntry by at.
+type idleQueue []idleEntry
+
+func (q *idleQueue) push(e idleEntry) {
+	*q = append(*q, e)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if h[p].at <= h[i].at {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func (q *idleQueue) pop() idleEntry {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h[n] = idleEntry{}
+	h = h[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h[l].at < h[m].at {
+			m = l
+		}
+		if r < n && h[r].at < h[m].at {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[m], h[i] = h[i], h[m]
+		i = m
+	}
+	*q = h
+	return top
 }

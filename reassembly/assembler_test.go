@@ -15,6 +15,7 @@ type countHandler struct {
 func (h *countHandler) Open(*Conn)                              { h.opens++ }
 func (h *countHandler) Segment(_ *Conn, _ *Segment, i *SegInfo) { h.segs++; h.last = *i }
 func (h *countHandler) Close(*Conn, time.Time, CloseReason)     { h.closes++ }
+func (h *countHandler) Done(*Conn, time.Time) bool              { return false }
 
 var (
 	tA = netip.MustParseAddrPort("192.0.2.1:40000")

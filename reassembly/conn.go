@@ -114,6 +114,7 @@ type CloseReason uint8
 const (
 	EndOfCapture CloseReason = iota // the input ended
 	Superseded                      // a new incarnation of the four-tuple took over
+	Finished                        // the handler reported it Done (Sweep)
 )
 
 // Conn is one TCP connection (one incarnation of a four-tuple) as the
@@ -121,7 +122,9 @@ const (
 // callbacks and keep their own per-connection data in Data.
 type Conn struct {
 	Key Key
-	// ID numbers connections 1, 2, … in the order their first segment was seen.
+	// ID identifies the connection: the frame number of its first segment,
+	// so IDs grow in the order connections were first seen and do not depend
+	// on how the work was split.
 	ID uint64
 	// Incarnation counts earlier connections on the same four-tuple (0 for the first).
 	Incarnation int
@@ -139,7 +142,8 @@ type Conn struct {
 	// Data is for the Handler's own per-connection state.
 	Data any
 
-	synAcked bool // the server's SYN-ACK was seen
+	synAcked   bool // the server's SYN-ACK was seen
+	superseded bool // a newer incarnation holds this one as Prev
 }
 
 // DirOf returns the direction of a segment sent by src.

@@ -22,6 +22,9 @@ type Stats struct {
 	Truncated bool
 	// Warnings are one-line, human-readable notes about such inputs.
 	Warnings []string
+	// PeakConnections is the most connections an Assembler tracked at once
+	// (set by whoever drives the Assemblers; a Source leaves it 0).
+	PeakConnections int
 }
 
 // LinkCount is the number of packets read with one link type.

@@ -161,21 +161,10 @@ func headline(g *Group) string {
 	n := g.Count
 	conns := plural(n, "connection")
 	role := g.Role.String()
-	var max time.Duration
-	for _, m := range g.members {
-		if m.f != nil && m.f.Duration > max {
-			max = m.f.Duration
-		}
-	}
-	longest := Dur(max)
+	longest := Dur(g.agg.longest)
 	switch g.Kind {
 	case fsm.KindCloseWait:
-		never := 0
-		for _, m := range g.members {
-			if m.f.NeverServed {
-				never++
-			}
-		}
+		never := g.agg.neverServe
 		s := fmt.Sprintf("%s (%s) left %s in CLOSE_WAIT, oldest %s", g.Endpoint, role, conns, longest)
 		if never > 0 {
 			s += fmt.Sprintf("; %d never served (accept backlog or stuck handler)", never)
@@ -189,16 +178,10 @@ func headline(g *Group) string {
 		}
 		return fmt.Sprintf("%s (client) closed first and entered TIME_WAIT on %s", g.Endpoint, conns)
 	case fsm.KindSynRecv:
-		rx := 0
-		for _, m := range g.members {
-			rx += m.f.Count
-		}
+		rx := g.agg.rx
 		return fmt.Sprintf("%s (server) has %s half-open in SYN_RECEIVED (%d SYN-ACK retransmissions)", g.Endpoint, conns, rx)
 	case fsm.KindSynTimeout:
-		rx := 0
-		for _, m := range g.members {
-			rx += m.f.Count
-		}
+		rx := g.agg.rx
 		return fmt.Sprintf("%s (client) got no answer to its SYN on %s (%d retransmissions)", g.Endpoint, conns, rx)
 	case fsm.KindRefused:
 		return fmt.Sprintf("%s (server) refused %s (SYN answered by RST)", g.Endpoint, conns)
@@ -221,5 +204,6 @@ func headline(g *Group) string {
 // groupExplanation explains a group of several findings through its first
 // member, whose paragraph names real endpoints and frames.
 func groupExplanation(g *Group) string {
-	return fmt.Sprintf("On connection #%d, for example: %s", g.members[0].Connection, g.members[0].Explanation)
+	ex := g.agg.example
+	return fmt.Sprintf("On connection #%d, for example: %s", ex.conn, explain(&ex.f))
 }

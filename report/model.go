@@ -1,10 +1,8 @@
 package report
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
@@ -25,6 +23,8 @@ type Report struct {
 	Findings      []Finding    `json:"findings"`
 	// Groups aggregates Findings by kind and endpoint, worst first.
 	Groups []Group `json:"groups"`
+	// Omitted says what the connections and findings lists leave out.
+	Omitted Omitted `json:"omitted"`
 }
 
 // Capture describes the input.
@@ -38,6 +38,9 @@ type Capture struct {
 	LinkTypes  []LinkType        `json:"link_types"`
 	Truncated  bool              `json:"truncated"`
 	Warnings   []string          `json:"warnings"`
+	// PeakConnections is the most connections tracked at once (open, or
+	// closed less than 2×MSL ago): what memory followed.
+	PeakConnections int `json:"peak_connections"`
 }
 
 // LinkType is a link type seen in the capture and how many packets used it.
@@ -132,8 +135,6 @@ type Finding struct {
 	Ending          fsm.Ending   `json:"ending"`
 	Frames          []uint64     `json:"frames"`
 	Explanation     string       `json:"explanation"`
-
-	f *fsm.Finding
 }
 
 // Group is the findings of one kind at one endpoint (a server's ip:port, or
@@ -152,7 +153,7 @@ type Group struct {
 	Headline       string    `json:"headline"`
 	Explanation    string    `json:"explanation"`
 
-	members []*Finding
+	agg *groupAgg
 }
 
 // maxGroupFrames and maxGroupConns bound what a group lists; Count stays exact.
@@ -162,57 +163,21 @@ const (
 )
 
 // Build assembles the Report from the source's statistics and the replayed
-// connections (in first-seen order).
+// connections, with the default Limits.
 func Build(tool string, st reassembly.Stats, conns []*fsm.Conn, cfg fsm.Config) *Report {
-	r := &Report{FormatVersion: FormatVersion, Tool: tool}
-	r.Capture = Capture{Files: nonNil(st.Files), Packets: st.Packets, TCPPackets: st.TCPPackets,
-		Skipped: map[string]uint64{}, Truncated: st.Truncated, Warnings: nonNil(st.Warnings)}
-	for i, n := range st.Skipped {
-		if i != int(reassembly.NotSkipped) && n > 0 {
-			r.Capture.Skipped[reassembly.SkipReason(i).String()] = n
-		}
-	}
-	if !st.First.IsZero() {
-		a, b := st.First.UTC(), st.Last.UTC()
-		r.Capture.Start, r.Capture.End = &a, &b
-	}
-	r.Capture.LinkTypes = []LinkType{}
-	for _, l := range st.LinkTypes {
-		r.Capture.LinkTypes = append(r.Capture.LinkTypes, LinkType{Type: uint32(l.Type), Name: l.Name, Packets: l.Packets})
-	}
-	r.Settings = Settings{MSLSeconds: cfg.MSL.Seconds(), FinTimeoutSeconds: cfg.FinTimeout.Seconds(),
-		CloseWaitMinSeconds: cfg.CloseWaitMin.Seconds()}
-	r.Summary = Summary{Connections: len(conns), ClientStates: map[string]int{}, ServerStates: map[string]int{},
-		Findings: map[string]int{}}
-	for k := range fsm.NumKinds {
-		r.Summary.Findings[fsm.Kind(k).String()] = 0
-	}
-	r.Connections = make([]Connection, 0, len(conns))
-	r.Findings = []Finding{}
+	b := NewBuilder(Limits{})
 	for _, c := range conns {
-		r.Summary.ClientStates[c.Client.State.String()]++
-		r.Summary.ServerStates[c.Server.State.String()]++
-		if c.Partial {
-			r.Summary.Partial++
-		}
-		var seen [fsm.NumKinds]bool
-		cc := connection(c)
-		for i := range c.Findings {
-			f := &c.Findings[i]
-			if !seen[f.Kind] {
-				seen[f.Kind] = true
-				r.Summary.Findings[f.Kind.String()]++
-				cc.FindingKinds = append(cc.FindingKinds, f.Kind.String())
-			}
-			r.Findings = append(r.Findings, Finding{Kind: f.Kind, Severity: f.Severity, Endpoint: addr(f.Endpoint),
-				Role: f.Role, Peer: addr(f.Peer), Connection: c.ID, Since: f.Since.UTC(),
-				DurationSeconds: f.Duration.Seconds(), Ending: f.Ending, Frames: nonNil(f.Frames),
-				Explanation: explain(f), f: f})
-		}
-		r.Connections = append(r.Connections, cc)
+		b.Add(c)
 	}
-	r.Groups = group(r.Findings)
-	return r
+	return b.Report(tool, st, cfg)
+}
+
+// finding renders finding f of connection id.
+func finding(id uint64, f *fsm.Finding) Finding {
+	return Finding{Kind: f.Kind, Severity: f.Severity, Endpoint: addr(f.Endpoint),
+		Role: f.Role, Peer: addr(f.Peer), Connection: id, Since: f.Since.UTC(),
+		DurationSeconds: f.Duration.Seconds(), Ending: f.Ending, Frames: nonNil(f.Frames),
+		Explanation: explain(f)}
 }
 
 func connection(c *fsm.Conn) Connection {
@@ -227,6 +192,13 @@ func connection(c *fsm.Conn) Connection {
 		KeepAlives:    PerDir{uint64(c.KeepAlives[0]), uint64(c.KeepAlives[1])},
 		ZeekConnState: c.Zeek.State, ZeekHistory: c.Zeek.History, ZeekOrig: addr(c.Zeek.Orig),
 		FindingKinds: []string{}, conn: c}
+	var seen [fsm.NumKinds]bool
+	for _, f := range c.Findings {
+		if !seen[f.Kind] {
+			seen[f.Kind] = true
+			cc.FindingKinds = append(cc.FindingKinds, f.Kind.String())
+		}
+	}
 	for _, e := range []*fsm.Endpoint{&c.Client, &c.Server} {
 		for _, a := range e.Anomalies {
 			cc.Anomalies = append(cc.Anomalies, Anomaly{Endpoint: addr(e.Addr), Frame: a.Frame, State: a.From, Event: a.On, Reason: a.Reason})
@@ -241,67 +213,6 @@ func timeline(e *fsm.Endpoint) []Change {
 		out = append(out, Change{Time: ch.Time.UTC(), Frame: ch.Frame, State: ch.To, Event: ch.On, Presumed: ch.Presumed})
 	}
 	return out
-}
-
-// group aggregates findings per kind and endpoint, worst first.
-func group(fs []Finding) []Group {
-	type gk struct {
-		kind fsm.Kind
-		role fsm.Role
-		ep   string
-	}
-	idx := map[gk]int{}
-	var gs []Group
-	for i := range fs {
-		f := &fs[i]
-		k := gk{f.Kind, f.Role, f.Endpoint}
-		if f.Role == fsm.Client && f.f != nil {
-			k.ep = f.f.Endpoint.Addr().Unmap().String() // a client's ports are ephemeral
-		}
-		if f.Kind == fsm.KindSimultaneousClose || f.Kind == fsm.KindPartial || f.Kind == fsm.KindCaptureGap {
-			k.role, k.ep = fsm.Server, "" // connection-level facts: one group each
-		}
-		j, ok := idx[k]
-		if !ok {
-			j = len(gs)
-			idx[k] = j
-			gs = append(gs, Group{Kind: k.kind, Severity: f.Severity, Endpoint: k.ep, Role: k.role, Oldest: f.Since})
-		}
-		g := &gs[j]
-		g.Count++
-		g.Severity = max(g.Severity, f.Severity)
-		if f.Since.Before(g.Oldest) {
-			g.Oldest = f.Since
-		}
-		g.LongestSeconds = max(g.LongestSeconds, f.DurationSeconds)
-		if len(g.Connections) < maxGroupConns {
-			g.Connections = append(g.Connections, f.Connection)
-		}
-		for _, fr := range f.Frames {
-			if len(g.Frames) < maxGroupFrames {
-				g.Frames = append(g.Frames, fr)
-			}
-		}
-		g.members = append(g.members, f)
-	}
-	for i := range gs {
-		g := &gs[i]
-		slices.Sort(g.Frames)
-		g.Frames = slices.Compact(g.Frames)
-		g.Headline = headline(g)
-		g.Explanation = g.members[0].Explanation
-		if len(g.members) > 1 {
-			g.Explanation = groupExplanation(g)
-		}
-	}
-	slices.SortStableFunc(gs, func(a, b Group) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Kind, b.Kind),
-			cmp.Compare(b.Count, a.Count), cmp.Compare(a.Endpoint, b.Endpoint))
-	})
-	if gs == nil {
-		gs = []Group{}
-	}
-	return gs
 }
 
 // addr formats an endpoint as ip:port, IPv6 as [addr]:port.

@@ -13,12 +13,13 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/tcpstate/tcpstate/fsm"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/capture"
+	"github.com/tcpstate/tcpstate/report"
 )
 
 // synthCapture writes a header-only (snaplen 96) Ethernet capture of n
-// complete short connections, 8 packets each, interleaved 64 at a time.
+// complete short connections, 8 packets each, interleaved 64 at a time,
+// 1 ms apart: about 7,500 connections are tracked at once (2×MSL linger).
 func synthCapture(tb testing.TB, n int) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
@@ -43,9 +44,9 @@ func synthCapture(tb testing.TB, n int) []byte {
 	for base := 0; base < n; base += batch {
 		for step, p := range script {
 			for i := base; i < min(base+batch, n); i++ {
-				cIP := net.IPv4(10, byte(i>>16), byte(i>>8), byte(i)).To4()
+				cIP := net.IPv4(10, 0, byte(i%2000>>8), byte(i%2000)).To4() // 2,000 clients
 				sIP := net.IPv4(192, 0, 2, 80).To4()
-				cPort := layers.TCPPort(1024 + i%60000)
+				cPort := layers.TCPPort(1024 + i/2000%60000)
 				src, dst, sp, dp := cIP, sIP, cPort, layers.TCPPort(80)
 				isn := uint32(i) * 7919
 				if !p.fromClient {
@@ -72,7 +73,7 @@ func synthCapture(tb testing.TB, n int) []byte {
 				if err := w.WritePacket(ci, data[:ci.CaptureLength]); err != nil {
 					tb.Fatal(err)
 				}
-				t = t.Add(10 * time.Microsecond)
+				t = t.Add(time.Millisecond)
 			}
 			_ = step
 		}
@@ -81,9 +82,28 @@ func synthCapture(tb testing.TB, n int) []byte {
 }
 
 // BenchmarkPipeline measures the whole offline path (read, decode, assemble,
-// replay both endpoints, findings) over a capture held in memory.
+// replay both endpoints, findings, report aggregation; not rendering) over a
+// capture held in memory, on one worker.
 func BenchmarkPipeline(b *testing.B) {
-	data := synthCapture(b, 20000)
+	benchPipeline(b, benchCapture(b), 1)
+}
+
+// BenchmarkPipelineJ2 is the same on two workers (-j 2).
+func BenchmarkPipelineJ2(b *testing.B) {
+	benchPipeline(b, benchCapture(b), 2)
+}
+
+var benchData []byte
+
+// benchCapture builds the benchmark capture once per process.
+func benchCapture(b *testing.B) []byte {
+	if benchData == nil {
+		benchData = synthCapture(b, 100000)
+	}
+	return benchData
+}
+
+func benchPipeline(b *testing.B, data []byte, jobs int) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	var pkts uint64
@@ -92,19 +112,11 @@ func BenchmarkPipeline(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tr := fsm.NewTracker(fsm.DefaultConfig())
-		var kept int
-		tr.OnDone = func(*fsm.Conn) { kept++ }
-		asm := reassembly.NewAssembler(tr)
-		var seg reassembly.Segment
-		for src.Next(&seg) == nil {
-			asm.Add(&seg)
+		p := &pipeline{cfg: fsm.DefaultConfig(), jobs: jobs}
+		if _, _, err := p.run(context.Background(), src); err != nil {
+			b.Fatal(err)
 		}
-		asm.Flush(src.Stats().Last)
 		pkts += src.Stats().Packets
-		if kept != 20000 {
-			b.Fatalf("%d connections; want 20000", kept)
-		}
 	}
 	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
 }
@@ -113,7 +125,7 @@ func BenchmarkPipeline(b *testing.B) {
 // every connection opens and closes cleanly, client ends in TIME_WAIT.
 func TestSynthCaptureReplays(t *testing.T) {
 	data := synthCapture(t, 100)
-	rep, err := analyze(context.Background(), []string{"-"}, bytes.NewReader(data), fsm.DefaultConfig())
+	rep, err := analyze(context.Background(), []string{"-"}, bytes.NewReader(data), fsm.DefaultConfig(), report.Limits{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

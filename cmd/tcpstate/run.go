@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tcpstate/tcpstate/fsm"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/capture"
 	"github.com/tcpstate/tcpstate/report"
 )
@@ -107,7 +106,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cfg := fsm.Config{MSL: o.msl, FinTimeout: o.finTimeout, CloseWaitMin: o.closeWaitMin}
 
-	rep, err := analyze(ctx, files, stdin, cfg)
+	rep, err := analyze(ctx, files, stdin, cfg, report.Limits{}, 1)
 	if err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
 // builds the report.
-func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Config) (*report.Report, error) {
+func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Config, lim report.Limits, jobs int) (*report.Report, error) {
 	inputs := make([]capture.Input, 0, len(files))
 	stdinUsed := false
 	for _, name := range files {
@@ -147,26 +146,14 @@ func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Confi
 	if err != nil {
 		return nil, err
 	}
-	tr := fsm.NewTracker(cfg)
-	asm := reassembly.NewAssembler(tr)
-	var seg reassembly.Segment
-	const ctxEvery = 4096
-	for n := 0; ; n++ {
-		if n%ctxEvery == 0 && ctx.Err() != nil {
-			break
-		}
-		err := src.Next(&seg)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		asm.Add(&seg)
+	p := &pipeline{cfg: cfg, lim: lim, jobs: jobs}
+	b, peak, err := p.run(ctx, src)
+	if err != nil {
+		return nil, err
 	}
 	st := src.Stats()
-	asm.Flush(st.Last)
-	return report.Build("tcpstate "+version, st, tr.Conns(), cfg), nil
+	st.PeakConnections = peak
+	return b.Report("tcpstate "+version, st, cfg), nil
 }
 
 // openError turns an os.Open failure into one clear line.

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/report"
+)
+
+// segmentSource is what the pipeline reads: capture.Source, or a live capture.
+type segmentSource interface {
+	Next(*reassembly.Segment) error
+	Stats() reassembly.Stats
+}
+
+// pipeline drives the analysis: segments from a source into one
+// assembler+tracker+builder per worker, connections sharded by four-tuple.
+// The report is the same, byte for byte, whatever the number of workers:
+// every connection lives in exactly one worker, sweeps happen at the same
+// packets in all of them, and report.Builder does not depend on order.
+type pipeline struct {
+	cfg  fsm.Config
+	lim  report.Limits
+	jobs int
+	// sweepEvery is how much capture time passes between sweeps that
+	// release finished connections (0: MSL/2, so that a connection is
+	// released at most 25% later than the 2×MSL linger).
+	sweepEvery time.Duration
+	// progress, when set, is told how many packets were read.
+	progress func(packets uint64)
+}
+
+// ctxEvery is how many packets pass between checks for cancellation.
+const ctxEvery = 4096
+
+// worker owns a share of the connections.
+type worker struct {
+	asm   *reassembly.Assembler
+	tr    *fsm.Tracker
+	b     *report.Builder
+	lives []int // connections tracked at each sweep, for the peak
+}
+
+func (p *pipeline) newWorker() *worker {
+	w := &worker{tr: fsm.NewTracker(p.cfg), b: report.NewBuilder(p.lim)}
+	w.tr.OnDone = w.b.Add
+	w.asm = reassembly.NewAssembler(w.tr)
+	return w
+}
+
+// sweep records how many connections were tracked, then releases the finished ones.
+func (w *worker) sweep(now time.Time, linger time.Duration) {
+	w.lives = append(w.lives, w.asm.Live())
+	w.asm.Sweep(now, linger)
+}
+
+// finish closes what is left at the end of the capture.
+func (w *worker) finish(end time.Time) {
+	w.lives = append(w.lives, w.asm.Live())
+	w.asm.Flush(end)
+}
+
+// sweepClock decides, from the packets alone, when every worker sweeps.
+type sweepClock struct {
+	every time.Duration
+	max   time.Time // the latest timestamp read
+	next  time.Time // when to sweep next (zero: not started)
+}
+
+// tick notes a packet's time and reports whether to sweep before it.
+func (s *sweepClock) tick(t time.Time) bool {
+	if t.After(s.max) {
+		s.max = t
+	}
+	if s.next.IsZero() {
+		s.next = t.Add(s.every)
+		return false
+	}
+	if t.Before(s.next) {
+		return false
+	}
+	s.next = t.Add(s.every)
+	return true
+}
+
+// run reads src to the end (or until ctx is cancelled) and returns the
+// merged builder and the peak number of connections tracked.
+func (p *pipeline) run(ctx context.Context, src segmentSource) (*report.Builder, int, error) {
+	every := p.sweepEvery
+	if every <= 0 {
+		every = p.cfg.MSL / 2
+	}
+	clock := &sweepClock{every: every}
+	var ws []*worker
+	var err error
+	if p.jobs <= 1 {
+		ws, err = p.runOne(ctx, src, clock)
+	} else {
+		ws, err = p.runSharded(ctx, src, clock)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	b := ws[0].b
+	for _, w := range ws[1:] {
+		b.Merge(w.b)
+	}
+	peak := 0
+	for i := range ws[0].lives {
+		n := 0
+		for _, w := range ws {
+			n += w.lives[i]
+		}
+		peak = max(peak, n)
+	}
+	return b, peak, nil
+}
+
+// runOne is the whole analysis on the calling goroutine.
+func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepClock) ([]*worker, error) {
+	w := p.newWorker()
+	var seg reassembly.Segment
+	for n := uint64(0); ; n++ {
+		if n%ctxEvery == 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			if p.progress != nil {
+				p.progress(n)
+			}
+		}
+		err := src.Next(&seg)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if clock.tick(seg.Time) {
+			w.sweep(clock.max, p.cfg.Linger())
+		}
+		w.asm.Add(&seg)
+	}
+	w.finish(src.Stats().Last)
+	return []*worker{w}, nil
+}
+
+// batchSize is how many segments travel to a worker at once.
+const batchSize = 256
+
+// batch is a run of one shard's segments, in capture order.
+type batch struct {
+	segs  []reassembly.Segment
+	sweep bool      // after segs, sweep at time at
+	last  bool      // after segs, the capture ended at time at
+	at    time.Time //
+}
+
+// runSharded decodes on the calling goroutine and hands each connection's
+// segments to the worker its four-tuple hashes to.
+func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *sweepClock) ([]*worker, error) {
+	n := p.jobs
+	const depth = 8 // batches in flight per worker
+	free := make(chan *batch, n*(depth+2))
+	for range n * (depth + 2) {
+		free <- &batch{segs: make([]reassembly.Segment, 0, batchSize)}
+	}
+	ins := make([]chan *batch, n)
+	ws := make([]*worker, n)
+	done := make(chan struct{}, n)
+	for i := range n {
+		ins[i] = make(chan *batch, depth)
+		ws[i] = p.newWorker()
+		go func(w *worker, in <-chan *batch) {
+			defer func() { done <- struct{}{} }()
+			for b := range in {
+				for j := range b.segs {
+					w.asm.Add(&b.segs[j])
+				}
+				switch {
+				case b.sweep:
+					w.sweep(b.at, p.cfg.Linger())
+				case b.last:
+					w.finish(b.at)
+				}
+				b.segs, b.sweep, b.last = b.segs[:0], false, false
+				free <- b
+			}
+		}(ws[i], ins[i])
+	}
+	cur := make([]*batch, n)
+	for i := range cur {
+		cur[i] = <-free
+	}
+	// flushAll sends every shard's current batch with the same marker.
+	flushAll := func(sweep, last bool, at time.Time) {
+		for i, b := range cur {
+			b.sweep, b.last, b.at = sweep, last, at
+			ins[i] <- b
+			if !last {
+				cur[i] = <-free
+			}
+		}
+	}
+	var readErr error
+	var seg reassembly.Segment
+	for k := uint64(0); ; k++ {
+		if k%ctxEvery == 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			if p.progress != nil {
+				p.progress(k)
+			}
+		}
+		err := src.Next(&seg)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		if clock.tick(seg.Time) {
+			flushAll(true, false, clock.max)
+		}
+		i := shardOf(&seg, n)
+		b := cur[i]
+		b.segs = append(b.segs, seg)
+		if len(b.segs) == batchSize {
+			ins[i] <- b
+			cur[i] = <-free
+		}
+	}
+	flushAll(false, true, src.Stats().Last)
+	for _, in := range ins {
+		close(in)
+	}
+	for range n {
+		<-done
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	return ws, nil
+}
+
+// shardOf hashes a segment's four-tuple, the same in both directions, to
+// one of n workers.
+func shardOf(s *reassembly.Segment, n int) int {
+	h := endpointHash(s.Src) + endpointHash(s.Dst)
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return int(h % uint64(n))
+}
+
+func endpointHash(ep netip.AddrPort) uint64 {
+	a := ep.Addr().As16()
+	x := binary.LittleEndian.Uint64(a[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(a[8:])
+	x ^= uint64(ep.Port()) << 48
+	x ^= x >> 31
+	x *= 0x94d049bb133111eb
+	return x ^ x>>29
+}

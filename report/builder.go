@@ -1,0 +1,445 @@
+package report
+
+import (
+	"cmp"
+	"container/heap"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
+)
+
+// Limits bound what a report lists in detail. Every count stays exact.
+type Limits struct {
+	// Connections is how many connections are listed in full: the first
+	// ones (by ID), and as many again of the later ones that have a warning
+	// or error finding or are still open. 0 means DefaultLimits; negative,
+	// no limit.
+	Connections int
+	// FindingsPerKind is how many findings of each kind are listed (the
+	// earliest connections'). 0 means DefaultLimits; negative, no limit.
+	FindingsPerKind int
+}
+
+// DefaultLimits lists up to 10,000 connections (plus as many notable
+// ones) and 1,000 findings per kind.
+func DefaultLimits() Limits { return Limits{Connections: 10000, FindingsPerKind: 1000} }
+
+// Builder folds finished connections into a Report one at a time, keeping
+// memory bounded by Limits: counts and groups are aggregates, and only the
+// connections and findings that will be listed are kept. The Report does
+// not depend on the order connections are added, nor on how they were
+// split across Builders that are then merged, so sharded work gives the
+// same bytes as one worker. Not safe for concurrent use.
+type Builder struct {
+	lim     Limits
+	total   int
+	partial int
+	states  [2][fsm.NumStates]int
+	kinds   [fsm.NumKinds]int
+	first   connHeap // the Limits.Connections smallest IDs
+	notable connHeap // the smallest IDs among the rest that are notable
+	finds   [fsm.NumKinds]findHeap
+	groups  map[groupKey]*groupAgg
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder(lim Limits) *Builder {
+	def := DefaultLimits()
+	if lim.Connections == 0 {
+		lim.Connections = def.Connections
+	}
+	if lim.FindingsPerKind == 0 {
+		lim.FindingsPerKind = def.FindingsPerKind
+	}
+	return &Builder{lim: lim, groups: make(map[groupKey]*groupAgg)}
+}
+
+// Add folds c into the report. It returns whether the Builder keeps c (to
+// list it); if not, the caller may reuse c's memory as soon as Add returns.
+func (b *Builder) Add(c *fsm.Conn) (keep bool) {
+	b.total++
+	if c.Partial {
+		b.partial++
+	}
+	b.states[0][c.Client.State]++
+	b.states[1][c.Server.State]++
+	var seen [fsm.NumKinds]bool
+	for i := range c.Findings {
+		f := &c.Findings[i]
+		if !seen[f.Kind] {
+			seen[f.Kind] = true
+			b.kinds[f.Kind]++
+		}
+		b.group(c.ID, i, f)
+		b.keepFinding(c.ID, i, f)
+	}
+	return b.keepConn(c)
+}
+
+// keepConn offers c to the listed connections.
+func (b *Builder) keepConn(c *fsm.Conn) bool {
+	kept, out := b.first.offer(c, b.lim.Connections)
+	if out != nil && notable(out) {
+		b.notable.offer(out, b.lim.Connections)
+	}
+	return kept
+}
+
+// notable reports whether a connection beyond the first ones is still
+// worth listing: a warning or error, or an endpoint still open.
+func notable(c *fsm.Conn) bool {
+	if c.Client.State.Open() || c.Server.State.Open() {
+		return true
+	}
+	for _, f := range c.Findings {
+		if f.Severity > fsm.Info {
+			return true
+		}
+	}
+	return false
+}
+
+// Merge folds everything o holds into b; o must not be used afterwards.
+func (b *Builder) Merge(o *Builder) {
+	b.total += o.total
+	b.partial += o.partial
+	for r := range b.states {
+		for s := range b.states[r] {
+			b.states[r][s] += o.states[r][s]
+		}
+	}
+	for k := range b.kinds {
+		b.kinds[k] += o.kinds[k]
+	}
+	for _, c := range o.first.items {
+		b.keepConn(c)
+	}
+	for _, c := range o.notable.items {
+		b.notable.offer(c, b.lim.Connections)
+	}
+	for k := range o.finds {
+		for _, f := range o.finds[k].items {
+			b.finds[k].offer(f, b.lim.FindingsPerKind)
+		}
+	}
+	for k, og := range o.groups {
+		g, ok := b.groups[k]
+		if !ok {
+			b.groups[k] = og
+			continue
+		}
+		g.merge(og)
+	}
+}
+
+// Omitted describes what a report leaves out of its lists (counts stay exact).
+type Omitted struct {
+	// Connections is how many connections the connections list leaves out.
+	Connections int `json:"connections"`
+	// Findings is, per kind, how many findings the findings list leaves out.
+	Findings map[string]int `json:"findings"`
+	// ConnectionsLimit and FindingsPerKindLimit are the limits applied (-1: none).
+	ConnectionsLimit     int `json:"connections_limit"`
+	FindingsPerKindLimit int `json:"findings_per_kind_limit"`
+}
+
+// Report renders everything added so far with the capture's statistics.
+func (b *Builder) Report(tool string, st reassembly.Stats, cfg fsm.Config) *Report {
+	r := &Report{FormatVersion: FormatVersion, Tool: tool}
+	r.Capture = capture(st)
+	r.Settings = Settings{MSLSeconds: cfg.MSL.Seconds(), FinTimeoutSeconds: cfg.FinTimeout.Seconds(),
+		CloseWaitMinSeconds: cfg.CloseWaitMin.Seconds()}
+	r.Summary = Summary{Connections: b.total, Partial: b.partial, ClientStates: map[string]int{},
+		ServerStates: map[string]int{}, Findings: map[string]int{}}
+	for s := range fsm.NumStates {
+		if n := b.states[0][s]; n > 0 {
+			r.Summary.ClientStates[fsm.State(s).String()] = n
+		}
+		if n := b.states[1][s]; n > 0 {
+			r.Summary.ServerStates[fsm.State(s).String()] = n
+		}
+	}
+	r.Omitted = Omitted{Findings: map[string]int{}, ConnectionsLimit: max(b.lim.Connections, -1),
+		FindingsPerKindLimit: max(b.lim.FindingsPerKind, -1)}
+	for k := range fsm.NumKinds {
+		name := fsm.Kind(k).String()
+		r.Summary.Findings[name] = b.kinds[k]
+		r.Omitted.Findings[name] = 0
+	}
+
+	conns := append(slices.Clone(b.first.items), b.notable.items...)
+	slices.SortFunc(conns, func(x, y *fsm.Conn) int { return cmp.Compare(x.ID, y.ID) })
+	r.Connections = make([]Connection, 0, len(conns))
+	for _, c := range conns {
+		r.Connections = append(r.Connections, connection(c))
+	}
+	r.Omitted.Connections = b.total - len(conns)
+
+	var fs []*keptFinding
+	for k := range b.finds {
+		fs = append(fs, b.finds[k].items...)
+		r.Omitted.Findings[fsm.Kind(k).String()] = b.findingCount(fsm.Kind(k)) - len(b.finds[k].items)
+	}
+	slices.SortFunc(fs, func(x, y *keptFinding) int { return x.compare(y) })
+	r.Findings = make([]Finding, 0, len(fs))
+	for _, kf := range fs {
+		r.Findings = append(r.Findings, finding(kf.conn, &kf.f))
+	}
+	r.Groups = b.renderGroups()
+	return r
+}
+
+// findingCount is the number of findings of kind k added (a connection may
+// have several of one kind, e.g. resets from both sides).
+func (b *Builder) findingCount(k fsm.Kind) int {
+	n := 0
+	for key, g := range b.groups {
+		if key.kind == k {
+			n += g.count
+		}
+	}
+	return n
+}
+
+func capture(st reassembly.Stats) Capture {
+	c := Capture{Files: nonNil(st.Files), Packets: st.Packets, TCPPackets: st.TCPPackets,
+		Skipped: map[string]uint64{}, Truncated: st.Truncated, Warnings: nonNil(st.Warnings),
+		PeakConnections: st.PeakConnections}
+	for i, n := range st.Skipped {
+		if i != int(reassembly.NotSkipped) && n > 0 {
+			c.Skipped[reassembly.SkipReason(i).String()] = n
+		}
+	}
+	if !st.First.IsZero() {
+		a, z := st.First.UTC(), st.Last.UTC()
+		c.Start, c.End = &a, &z
+	}
+	c.LinkTypes = []LinkType{}
+	for _, l := range st.LinkTypes {
+		c.LinkTypes = append(c.LinkTypes, LinkType{Type: uint32(l.Type), Name: l.Name, Packets: l.Packets})
+	}
+	return c
+}
+
+// keepFinding offers a copy of finding i of connection id to the list.
+func (b *Builder) keepFinding(id uint64, i int, f *fsm.Finding) {
+	h := &b.finds[f.Kind]
+	lim := b.lim.FindingsPerKind
+	if lim >= 0 && len(h.items) >= lim && !h.items[0].laterThan(id, i) {
+		return // not among the earliest: nothing to copy
+	}
+	kf := &keptFinding{conn: id, idx: i, f: cloneFinding(f)}
+	h.offer(kf, lim)
+}
+
+func cloneFinding(f *fsm.Finding) fsm.Finding {
+	c := *f
+	c.Frames = slices.Clone(f.Frames)
+	c.Intervals = slices.Clone(f.Intervals)
+	return c
+}
+
+// keptFinding is a finding copied out of its connection, whose memory the
+// tracker reuses.
+type keptFinding struct {
+	conn uint64
+	idx  int
+	f    fsm.Finding
+}
+
+func (k *keptFinding) compare(o *keptFinding) int {
+	return cmp.Or(cmp.Compare(k.conn, o.conn), cmp.Compare(k.idx, o.idx))
+}
+
+// laterThan reports whether k is listed after finding i of connection id.
+func (k *keptFinding) laterThan(id uint64, i int) bool {
+	return id < k.conn || id == k.conn && i < k.idx
+}
+
+// boundedMax is a max-heap that keeps the n smallest items offered.
+type boundedMax[T any] struct {
+	items []T
+	less  func(a, b T) bool
+}
+
+func (h *boundedMax[T]) Len() int           { return len(h.items) }
+func (h *boundedMax[T]) Less(i, j int) bool { return h.less(h.items[j], h.items[i]) }
+func (h *boundedMax[T]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *boundedMax[T]) Push(x any)         { h.items = append(h.items, x.(T)) }
+func (h *boundedMax[T]) Pop() any {
+	n := len(h.items) - 1
+	x := h.items[n]
+	var zero T
+	h.items[n] = zero
+	h.items = h.items[:n]
+	return x
+}
+
+// add keeps x if it is among the n smallest (n < 0: no bound); it returns
+// whether x was kept and the item that x pushed out, if any.
+func (h *boundedMax[T]) add(x T, n int) (kept bool, out T, evicted bool) {
+	if n < 0 || len(h.items) < n {
+		heap.Push(h, x)
+		return true, out, false
+	}
+	if n == 0 || !h.less(x, h.items[0]) {
+		return false, x, true
+	}
+	out = h.items[0]
+	h.items[0] = x
+	heap.Fix(h, 0)
+	return true, out, true
+}
+
+// connHeap keeps the connections with the smallest IDs.
+type connHeap struct{ boundedMax[*fsm.Conn] }
+
+// offer adds c; it returns whether c was kept and the connection that is
+// no longer kept (c itself if it was not kept), or nil.
+func (h *connHeap) offer(c *fsm.Conn, n int) (bool, *fsm.Conn) {
+	if h.less == nil {
+		h.less = func(a, b *fsm.Conn) bool { return a.ID < b.ID }
+	}
+	kept, out, ev := h.add(c, n)
+	if !ev {
+		return kept, nil
+	}
+	return kept, out
+}
+
+// findHeap keeps the earliest findings of one kind.
+type findHeap struct{ boundedMax[*keptFinding] }
+
+func (h *findHeap) offer(f *keptFinding, n int) {
+	if h.less == nil {
+		h.less = func(a, b *keptFinding) bool { return a.compare(b) < 0 }
+	}
+	h.add(f, n)
+}
+
+// groupKey identifies a group: a kind at a server's ip:port or a client's
+// ip (its ports are ephemeral); connection-level kinds have one group each.
+type groupKey struct {
+	kind fsm.Kind
+	role fsm.Role
+	ep   netip.AddrPort
+}
+
+// groupAgg aggregates one group's findings without keeping them.
+type groupAgg struct {
+	key        groupKey
+	count      int
+	severity   fsm.Severity
+	oldest     time.Time
+	hasOldest  bool
+	longest    time.Duration
+	conns      boundedMax[uint64] // the smallest connection IDs
+	frames     boundedMax[uint64] // the smallest evidence frames
+	neverServe int                // close-wait: connections never served
+	rx         int                // syn-recv, syn-timeout: retransmissions
+	example    *keptFinding       // the earliest finding, explained for the group
+}
+
+func newGroupAgg(k groupKey) *groupAgg {
+	g := &groupAgg{key: k}
+	less := func(a, b uint64) bool { return a < b }
+	g.conns.less, g.frames.less = less, less
+	return g
+}
+
+func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
+	k := groupKey{kind: f.Kind, role: f.Role, ep: netip.AddrPortFrom(f.Endpoint.Addr().Unmap(), f.Endpoint.Port())}
+	if f.Role == fsm.Client {
+		k.ep = netip.AddrPortFrom(k.ep.Addr(), 0) // a client's ports are ephemeral
+	}
+	if f.Kind == fsm.KindSimultaneousClose || f.Kind == fsm.KindPartial || f.Kind == fsm.KindCaptureGap {
+		k.role, k.ep = fsm.Server, netip.AddrPort{} // connection-level facts: one group each
+	}
+	g := b.groups[k]
+	if g == nil {
+		g = newGroupAgg(k)
+		g.severity = f.Severity
+		b.groups[k] = g
+	}
+	g.count++
+	g.severity = max(g.severity, f.Severity)
+	if !g.hasOldest || f.Since.Before(g.oldest) {
+		g.oldest, g.hasOldest = f.Since, true
+	}
+	g.longest = max(g.longest, f.Duration)
+	if f.NeverServed {
+		g.neverServe++
+	}
+	g.rx += f.Count
+	g.addConn(id)
+	for _, fr := range f.Frames {
+		g.addFrame(fr)
+	}
+	if g.example == nil || g.example.laterThan(id, i) {
+		g.example = &keptFinding{conn: id, idx: i, f: cloneFinding(f)}
+	}
+}
+
+func (g *groupAgg) addConn(id uint64) {
+	if !slices.Contains(g.conns.items, id) {
+		g.conns.add(id, maxGroupConns)
+	}
+}
+
+func (g *groupAgg) addFrame(fr uint64) {
+	if !slices.Contains(g.frames.items, fr) {
+		g.frames.add(fr, maxGroupFrames)
+	}
+}
+
+func (g *groupAgg) merge(o *groupAgg) {
+	g.count += o.count
+	g.severity = max(g.severity, o.severity)
+	if o.hasOldest && (!g.hasOldest || o.oldest.Before(g.oldest)) {
+		g.oldest, g.hasOldest = o.oldest, true
+	}
+	g.longest = max(g.longest, o.longest)
+	g.neverServe += o.neverServe
+	g.rx += o.rx
+	for _, id := range o.conns.items {
+		g.addConn(id)
+	}
+	for _, fr := range o.frames.items {
+		g.addFrame(fr)
+	}
+	if o.example != nil && (g.example == nil || g.example.laterThan(o.example.conn, o.example.idx)) {
+		g.example = o.example
+	}
+}
+
+// renderGroups turns the aggregates into Groups, worst first.
+func (b *Builder) renderGroups() []Group {
+	gs := make([]Group, 0, len(b.groups))
+	for _, a := range b.groups {
+		g := Group{Kind: a.key.kind, Severity: a.severity, Role: a.key.role, Count: a.count,
+			Oldest: a.oldest.UTC(), LongestSeconds: a.longest.Seconds(), agg: a}
+		switch {
+		case !a.key.ep.IsValid():
+		case a.key.role == fsm.Client:
+			g.Endpoint = a.key.ep.Addr().String()
+		default:
+			g.Endpoint = addr(a.key.ep)
+		}
+		g.Connections = slices.Sorted(slices.Values(a.conns.items))
+		g.Frames = slices.Sorted(slices.Values(a.frames.items))
+		g.Headline = headline(&g)
+		g.Explanation = explain(&a.example.f)
+		if a.count > 1 {
+			g.Explanation = groupExplanation(&g)
+		}
+		gs = append(gs, g)
+	}
+	slices.SortStableFunc(gs, func(a, b Group) int {
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(b.Count, a.Count), cmp.Compare(a.Endpoint, b.Endpoint), cmp.Compare(a.Role, b.Role))
+	})
+	return gs
+}
