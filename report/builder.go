@@ -83,7 +83,10 @@ func (b *Builder) Add(c *fsm.Conn) (keep bool) {
 func (b *Builder) keepConn(c *fsm.Conn) bool {
 	kept, out := b.first.offer(c, b.lim.Connections)
 	if out != nil && notable(out) {
-		b.notable.offer(out, b.lim.Connections)
+		ok, _ := b.notable.offer(out, b.lim.Connections)
+		if out == c {
+			kept = ok
+		}
 	}
 	return kept
 }

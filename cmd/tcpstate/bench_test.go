@@ -14,7 +14,6 @@ import (
 
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly/capture"
-	"github.com/tcpstate/tcpstate/report"
 )
 
 // synthCapture writes a header-only (snaplen 96) Ethernet capture of n
@@ -125,7 +124,7 @@ func benchPipeline(b *testing.B, data []byte, jobs int) {
 // every connection opens and closes cleanly, client ends in TIME_WAIT.
 func TestSynthCaptureReplays(t *testing.T) {
 	data := synthCapture(t, 100)
-	rep, err := analyze(context.Background(), []string{"-"}, bytes.NewReader(data), fsm.DefaultConfig(), report.Limits{}, 1)
+	rep, err := analysis{cfg: fsm.DefaultConfig(), jobs: 1}.analyze(context.Background(), []string{"-"}, bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -45,6 +46,10 @@ type options struct {
 	closeWaitMin time.Duration
 	quiet        bool
 	version      bool
+	jobs         int
+	maxConns     int
+	maxFindings  int
+	progress     string
 }
 
 func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
@@ -61,7 +66,11 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.DurationVar(&o.msl, "msl", def.MSL, "maximum segment lifetime; TIME_WAIT lasts 2×MSL")
 	fs.DurationVar(&o.finTimeout, "fin-timeout", def.FinTimeout, "idle FIN_WAIT_2 presumed dropped after this (Linux tcp_fin_timeout)")
 	fs.DurationVar(&o.closeWaitMin, "close-wait-min", def.CloseWaitMin, "a half-closed endpoint still sending is a leak once idle this long in CLOSE_WAIT")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings on stderr; text report without ladder diagrams")
+	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "analyse on `N` cores (connections sharded by four-tuple; same report for any N)")
+	fs.IntVar(&o.maxConns, "max-connections", report.DefaultLimits().Connections, "list at most `N` connections in full, then as many notable ones (counts stay exact; -1: all)")
+	fs.IntVar(&o.maxFindings, "max-findings", report.DefaultLimits().FindingsPerKind, "list at most `N` findings of each kind (counts stay exact; -1: all)")
+	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings or progress on stderr; text report without ladder diagrams")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tcpstate [flags] FILE...\n\n"+
@@ -106,7 +115,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cfg := fsm.Config{MSL: o.msl, FinTimeout: o.finTimeout, CloseWaitMin: o.closeWaitMin}
 
-	rep, err := analyze(ctx, files, stdin, cfg, report.Limits{}, 1)
+	if o.jobs < 1 {
+		return usagef("--jobs must be at least 1")
+	}
+	if o.maxConns == 0 || o.maxConns < -1 || o.maxFindings == 0 || o.maxFindings < -1 {
+		return usagef("--max-connections and --max-findings must be positive, or -1 for no limit")
+	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return usagef("--progress must be auto, always or never, not %q", o.progress)
+	}
+	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.maxConns, FindingsPerKind: o.maxFindings}, jobs: o.jobs}
+	if !o.quiet && wantProgress(o.progress, stderr) {
+		an.progress = stderr
+	}
+	rep, err := an.analyze(ctx, files, stdin)
 	if err != nil {
 		return err
 	}
@@ -118,11 +142,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return write(o, format, rep, stdout)
 }
 
+// analysis is one run over captures.
+type analysis struct {
+	cfg  fsm.Config
+	lim  report.Limits
+	jobs int
+	// sweepEvery overrides the pipeline's sweep interval (tests).
+	sweepEvery time.Duration
+	// progress, when set, receives the progress bar.
+	progress io.Writer
+}
+
 // analyze reads the captures to the end (or until ctx is cancelled) and
 // builds the report.
-func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Config, lim report.Limits, jobs int) (*report.Report, error) {
+func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader) (*report.Report, error) {
 	inputs := make([]capture.Input, 0, len(files))
 	stdinUsed := false
+	var total int64 // bytes to read, 0 if unknown
 	for _, name := range files {
 		if name == "-" {
 			if stdinUsed {
@@ -130,6 +166,7 @@ func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Confi
 			}
 			stdinUsed = true
 			inputs = append(inputs, capture.Input{Name: "-", R: stdin})
+			total = -1
 			continue
 		}
 		f, err := os.Open(name)
@@ -141,19 +178,33 @@ func analyze(ctx context.Context, files []string, stdin io.Reader, cfg fsm.Confi
 			return nil, fmt.Errorf("%s: is a directory, not a capture", name)
 		}
 		inputs = append(inputs, capture.Input{Name: name, R: f})
+		if n := plainSize(f); n > 0 && total >= 0 {
+			total += n
+		} else {
+			total = -1
+		}
+	}
+	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery}
+	if an.progress != nil {
+		bar := newProgress(an.progress, max(total, 0))
+		for i := range inputs {
+			inputs[i].R = bar.reader(inputs[i].R)
+		}
+		p.progress = bar.setPackets
+		bar.run()
+		defer bar.finish()
 	}
 	src, err := capture.NewSource(inputs)
 	if err != nil {
 		return nil, err
 	}
-	p := &pipeline{cfg: cfg, lim: lim, jobs: jobs}
 	b, peak, err := p.run(ctx, src)
 	if err != nil {
 		return nil, err
 	}
 	st := src.Stats()
 	st.PeakConnections = peak
-	return b.Report("tcpstate "+version, st, cfg), nil
+	return b.Report("tcpstate "+version, st, an.cfg), nil
 }
 
 // openError turns an os.Open failure into one clear line.

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/report"
+)
+
+// corpus lists every bundled capture that has a golden report.
+func corpus(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, pat := range []string{"../../testdata/kernel/*.pcap", "../../testdata/zeek/*.pcap*", "../../testdata/zeek/*.trace"} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	if len(files) < 40 {
+		t.Fatalf("only %d captures found", len(files))
+	}
+	return files
+}
+
+// reportJSON runs one analysis and renders it, without the peak (which
+// follows the sweep schedule by definition).
+func reportJSON(t *testing.T, an analysis, file string) []byte {
+	t.Helper()
+	rep, err := an.analyze(context.Background(), []string{file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Capture.PeakConnections = 0
+	var b bytes.Buffer
+	if err := report.JSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestWorkersAndSweepsDoNotChangeTheReport: the report of every bundled
+// capture is the same bytes with 1, 2 or 3 workers, and whether finished
+// connections are released as soon as possible (a sweep at every packet)
+// or only at the end.
+func TestWorkersAndSweepsDoNotChangeTheReport(t *testing.T) {
+	cfg := fsm.DefaultConfig()
+	for _, file := range corpus(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			never := reportJSON(t, analysis{cfg: cfg, jobs: 1, sweepEvery: 1000 * time.Hour}, file)
+			for _, an := range []analysis{
+				{cfg: cfg, jobs: 1, sweepEvery: time.Nanosecond},
+				{cfg: cfg, jobs: 2},
+				{cfg: cfg, jobs: 3, sweepEvery: time.Nanosecond},
+			} {
+				if got := reportJSON(t, an, file); !bytes.Equal(got, never) {
+					t.Errorf("jobs %d, sweep every %v: report differs from one worker never sweeping:\n%s",
+						an.jobs, an.sweepEvery, firstDiff(string(got), string(never)))
+				}
+			}
+		})
+	}
+}
+
+// TestSweepsReleaseFinishedConnections: on a capture where connections come
+// and go, sweeping keeps the tracked connections well below the total.
+func TestSweepsReleaseFinishedConnections(t *testing.T) {
+	const n = 20000
+	data := synthCapture(t, n) // 160 s, 125 new connections/s, each 0.5 s long
+	peak := func(every time.Duration, jobs int) (int, int) {
+		an := analysis{cfg: fsm.DefaultConfig(), jobs: jobs, sweepEvery: every}
+		rep, err := an.analyze(context.Background(), []string{"-"}, bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Capture.PeakConnections, rep.Summary.Connections
+	}
+	never, total := peak(1000*time.Hour, 1)
+	if never != n || total != n {
+		t.Fatalf("without sweeps: peak %d of %d; want %d of %d", never, total, n, n)
+	}
+	for _, jobs := range []int{1, 2} {
+		p, total := peak(0, jobs)
+		// A connection is released 2×MSL (60 s) after its last segment, at
+		// the next sweep (every 15 s): at most ~76 s × 125/s are tracked.
+		if total != n || p > 76*125+64 || p < 60*125 {
+			t.Errorf("jobs %d: peak %d of %d connections; want 7,500 to 9,564", jobs, p, total)
+		}
+	}
+}
+
+// TestLimitsKeepCountsExact: with tiny list limits, every count equals the
+// unlimited report's, the lists hold the earliest connections and
+// findings, and the report says how many it left out.
+func TestLimitsKeepCountsExact(t *testing.T) {
+	file := "../../testdata/kernel/close-wait-leak.pcap"
+	cfg := fsm.DefaultConfig()
+	full, err := analysis{cfg: cfg, jobs: 1, lim: report.Limits{Connections: -1, FindingsPerKind: -1}}.analyze(context.Background(), []string{file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, jobs := range []int{1, 2} {
+		small, err := analysis{cfg: cfg, jobs: jobs, lim: report.Limits{Connections: 2, FindingsPerKind: 1}}.analyze(context.Background(), []string{file}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+		if js(small.Summary) != js(full.Summary) || js(small.Groups) != js(full.Groups) {
+			t.Errorf("jobs %d: summary or groups changed under limits:\n%s\n%s", jobs, js(small.Summary), js(full.Summary))
+		}
+		// The first 2 connections, then the notable ones (all 5 leak: notable).
+		if len(full.Connections) != 5 || len(small.Connections) != 4 {
+			t.Fatalf("jobs %d: %d connections listed of %d; want 2 first + 2 notable", jobs, len(small.Connections), len(full.Connections))
+		}
+		for i, c := range small.Connections {
+			if c.ID != full.Connections[i].ID {
+				t.Errorf("jobs %d: connection %d is #%d; want #%d", jobs, i, c.ID, full.Connections[i].ID)
+			}
+		}
+		if small.Omitted.Connections != 1 || small.Omitted.ConnectionsLimit != 2 {
+			t.Errorf("jobs %d: omitted %+v; want 1 connection left out of limit 2", jobs, small.Omitted)
+		}
+		kinds := map[string]int{}
+		for _, f := range small.Findings {
+			kinds[f.Kind.String()]++
+		}
+		for k, n := range full.Summary.Findings {
+			want := min(n, 1)
+			if kinds[k] != want {
+				t.Errorf("jobs %d: %d %s findings listed; want %d", jobs, kinds[k], k, want)
+			}
+			if n > 0 && small.Omitted.Findings[k] != n-1 {
+				t.Errorf("jobs %d: %d %s findings omitted; want %d", jobs, small.Omitted.Findings[k], k, n-1)
+			}
+		}
+		if small.Findings[0].Connection != full.Findings[0].Connection {
+			t.Errorf("jobs %d: first finding on #%d; want the earliest, #%d", jobs, small.Findings[0].Connection, full.Findings[0].Connection)
+		}
+	}
+}

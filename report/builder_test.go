@@ -1,0 +1,130 @@
+package report
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
+)
+
+// mixed builds n connections: leaks, plain closes (TIME_WAIT, info) and resets.
+func mixed(n int) []*fsm.Conn {
+	var cs []*fsm.Conn
+	for i := 1; i <= n; i++ {
+		id := uint64(i)
+		switch i % 3 {
+		case 0:
+			cs = append(cs, leak(id, uint16(40000+i), time.Duration(i)*time.Second))
+		case 1:
+			cl := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i % 7)}), uint16(30000+i))
+			c := &fsm.Conn{ID: id, First: t0, Last: t0.Add(time.Second), FirstFrame: id * 10}
+			c.Client = fsm.Endpoint{Addr: cl, State: fsm.Closed}
+			c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
+			c.Findings = []fsm.Finding{{Kind: fsm.KindTimeWait, Severity: fsm.Info, Endpoint: cl, Role: fsm.Client,
+				Peer: srv, Since: t0.Add(time.Duration(i) * time.Millisecond), Duration: time.Minute, Frames: []uint64{id*10 + 3}}}
+			cs = append(cs, c)
+		default:
+			cl := netip.AddrPortFrom(netip.MustParseAddr("2001:db8::1"), uint16(30000+i))
+			c := &fsm.Conn{ID: id, First: t0, Last: t0, FirstFrame: id * 10}
+			c.Client = fsm.Endpoint{Addr: cl, State: fsm.Closed}
+			c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+func render(t *testing.T, r *Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := JSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := Text(&b, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestBuilderOrderAndSplitDoNotMatter: adding connections in any order, or
+// spread over several Builders merged in any order, gives the same report
+// (what lets -j N print the bytes -j 1 prints).
+func TestBuilderOrderAndSplitDoNotMatter(t *testing.T) {
+	cs := mixed(300)
+	st := reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0.Add(time.Hour)}
+	cfg := fsm.DefaultConfig()
+	for _, lim := range []Limits{{Connections: 20, FindingsPerKind: 5}, {Connections: -1, FindingsPerKind: -1}} {
+		b := NewBuilder(lim)
+		for _, c := range cs {
+			b.Add(c)
+		}
+		want := render(t, b.Report("t", st, cfg))
+		rng := rand.New(rand.NewPCG(1, 2))
+		for trial := range 5 {
+			parts := make([]*Builder, 1+trial)
+			for i := range parts {
+				parts[i] = NewBuilder(lim)
+			}
+			for _, i := range rng.Perm(len(cs)) {
+				parts[rng.IntN(len(parts))].Add(cs[i])
+			}
+			rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+			for _, p := range parts[1:] {
+				parts[0].Merge(p)
+			}
+			if got := render(t, parts[0].Report("t", st, cfg)); got != want {
+				t.Fatalf("limits %+v, %d builders: report differs:\n%s", lim, len(parts), firstLineDiff(got, want))
+			}
+		}
+	}
+}
+
+// TestBuilderLimits: counts exact, lists bounded to the earliest, the rest
+// stated, and Add tells the caller which connections it keeps.
+func TestBuilderLimits(t *testing.T) {
+	cs := mixed(300)
+	b := NewBuilder(Limits{Connections: 20, FindingsPerKind: 5})
+	kept := 0
+	for _, c := range cs {
+		if b.Add(c) {
+			kept++
+		}
+	}
+	r := b.Report("t", reassembly.Stats{}, fsm.DefaultConfig())
+	if r.Summary.Connections != 300 || r.Summary.Findings["close-wait"] != 100 || r.Summary.Findings["time-wait"] != 100 {
+		t.Fatalf("summary %+v", r.Summary)
+	}
+	// The first 20 (IDs 1-20), then 20 more leaks (open, notable): IDs 21, 24, … 78.
+	if len(r.Connections) != 40 || r.Connections[19].ID != 20 || r.Connections[20].ID != 21 || r.Connections[39].ID != 78 {
+		t.Fatalf("%d connections listed, #20 is %d, #21 %d, last %d", len(r.Connections), r.Connections[19].ID, r.Connections[20].ID, r.Connections[39].ID)
+	}
+	if kept < 40 || r.Omitted.Connections != 260 {
+		t.Errorf("kept %d, omitted %d; want at least 40 kept and 260 omitted", kept, r.Omitted.Connections)
+	}
+	if len(r.Findings) != 15 || r.Omitted.Findings["close-wait"] != 95 || r.Omitted.Findings["time-wait"] != 95 || r.Omitted.Findings["fin-wait-2"] != 95 {
+		t.Errorf("%d findings listed, omitted %v", len(r.Findings), r.Omitted.Findings)
+	}
+	var g *Group
+	for i := range r.Groups {
+		if r.Groups[i].Kind == fsm.KindCloseWait {
+			g = &r.Groups[i]
+		}
+	}
+	if g == nil || g.Count != 100 || g.LongestSeconds != 300 || len(g.Connections) != maxGroupConns || g.Connections[0] != 3 {
+		t.Fatalf("close-wait group %+v", g)
+	}
+}
+
+func firstLineDiff(got, want string) string {
+	gl, wl := bytes.Split([]byte(got), []byte("\n")), bytes.Split([]byte(want), []byte("\n"))
+	for i := range min(len(gl), len(wl)) {
+		if !bytes.Equal(gl[i], wl[i]) {
+			return "got:  " + string(gl[i]) + "\nwant: " + string(wl[i])
+		}
+	}
+	return "lengths differ"
+}
