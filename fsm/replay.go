@@ -340,6 +340,23 @@ func (rp *replay) ladder(seg *reassembly.Segment, info *reassembly.SegInfo, befo
 	rp.addStep(st)
 }
 
+// insertStep adds st to the ladder in frame order, unless its frame is there.
+func (rp *replay) insertStep(st Step) {
+	l := rp.conn.Ladder
+	i := len(l)
+	for i > 0 && l[i-1].Frame > st.Frame {
+		i--
+	}
+	if i > 0 && l[i-1].Frame == st.Frame {
+		return
+	}
+	if len(l) >= maxLadder {
+		rp.conn.LadderOmitted++
+		return
+	}
+	rp.conn.Ladder = slices.Insert(l, i, st)
+}
+
 func (rp *replay) addStep(st Step) {
 	if len(rp.conn.Ladder) < maxLadder {
 		rp.conn.Ladder = append(rp.conn.Ladder, st)
@@ -378,19 +395,10 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time) *Conn {
 		cn.Packets[d], cn.Bytes[d] = h.Packets, h.Bytes
 		cn.Retransmits[d], cn.Duplicates[d], cn.KeepAlives[d] = h.Retransmits, h.Duplicates, h.KeepAlives
 		cn.OutOfOrder[d], cn.Gaps[d], cn.AckUnseen[d] = h.OutOfOrder, h.Gaps, h.AckUnseen
-		if st := rp.lastData[d]; st.Frame != 0 && !slices.ContainsFunc(cn.Ladder, func(s Step) bool { return s.Frame == st.Frame }) {
-			rp.addStep(st)
+		if st := rp.lastData[d]; st.Frame != 0 {
+			rp.insertStep(st)
 		}
 	}
-	slices.SortStableFunc(cn.Ladder, func(a, b Step) int {
-		switch {
-		case a.Frame < b.Frame:
-			return -1
-		case a.Frame > b.Frame:
-			return 1
-		}
-		return 0
-	})
 	cn.Zeek = rp.zeek.Result()
 	rp.findings(c, at)
 	return cn

@@ -70,7 +70,7 @@ type Handler interface {
 // sequence space. It is not safe for concurrent use.
 type Assembler struct {
 	h     Handler
-	conns map[Key]*Conn
+	conns table
 	free  []*Conn // closed connections, recycled by open
 	last  time.Time
 	info  SegInfo
@@ -81,11 +81,11 @@ type Assembler struct {
 
 // NewAssembler returns an Assembler that reports to h.
 func NewAssembler(h Handler) *Assembler {
-	return &Assembler{h: h, conns: make(map[Key]*Conn)}
+	return &Assembler{h: h}
 }
 
 // Len returns the number of four-tuples currently tracked.
-func (a *Assembler) Len() int { return len(a.conns) }
+func (a *Assembler) Len() int { return a.conns.n }
 
 // Live returns the number of connections tracked now (a four-tuple may hold
 // two incarnations for a moment); Peak the most ever tracked at once.
@@ -97,12 +97,13 @@ func (a *Assembler) Peak() int { return a.peak }
 // Add processes one segment. It allocates only when a connection is created.
 func (a *Assembler) Add(seg *Segment) {
 	k := KeyOf(seg.Src, seg.Dst)
-	c := a.conns[k]
+	h := k.hash()
+	c := a.conns.get(&k, h)
 	switch {
 	case c == nil:
-		c = a.open(k, seg, nil)
+		c = a.open(&k, h, seg, nil)
 	case a.startsNew(c, seg):
-		c = a.open(k, seg, c)
+		c = a.open(&k, h, seg, c)
 	case c.Prev != nil && belongsToPrev(c, seg):
 		c = c.Prev
 	}
@@ -141,7 +142,7 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 		case c.Prev != nil || !a.h.Done(c, now):
 			a.idle.push(idleEntry{at: cutoff + 1, c: c, id: c.ID}) // still open: look again next sweep
 		default:
-			delete(a.conns, c.Key)
+			a.conns.del(&c.Key, c.Key.hash())
 			a.close(c, now, Finished)
 		}
 	}
@@ -161,14 +162,14 @@ func (a *Assembler) Flush(end time.Time) {
 		end = a.last
 	}
 	var all []*Conn
-	for _, c := range a.conns {
+	a.conns.each(func(c *Conn) {
 		if c.Prev != nil {
 			all = append(all, c.Prev)
 		}
 		all = append(all, c)
-	}
+	})
 	slices.SortFunc(all, func(x, y *Conn) int { return cmp.Compare(x.ID, y.ID) })
-	clear(a.conns)
+	a.conns.clear()
 	for _, c := range all {
 		c.Prev = nil
 		a.close(c, end, EndOfCapture)
@@ -176,14 +177,14 @@ func (a *Assembler) Flush(end time.Time) {
 }
 
 // open creates the connection that seg starts; prev is the incarnation it replaces.
-func (a *Assembler) open(k Key, seg *Segment, prev *Conn) *Conn {
+func (a *Assembler) open(k *Key, h uint64, seg *Segment, prev *Conn) *Conn {
 	var c *Conn
 	if n := len(a.free); n > 0 {
 		c, a.free = a.free[n-1], a.free[:n-1]
 	} else {
 		c = new(Conn)
 	}
-	*c = Conn{Key: k, ID: seg.Frame, FirstFrame: seg.Frame, First: seg.Time}
+	*c = Conn{Key: *k, ID: seg.Frame, FirstFrame: seg.Frame, First: seg.Time}
 	a.live++
 	a.peak = max(a.peak, a.live)
 	a.idle.push(idleEntry{at: seg.Time.UnixNano(), c: c, id: c.ID})
@@ -211,7 +212,7 @@ func (a *Assembler) open(k Key, seg *Segment, prev *Conn) *Conn {
 		c.Prev = prev
 		prev.superseded = true
 	}
-	a.conns[k] = c
+	a.conns.put(k, h, c)
 	a.h.Open(c)
 	return c
 }

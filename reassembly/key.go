@@ -1,32 +1,203 @@
 package reassembly
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // Key identifies a four-tuple regardless of direction: the two endpoints are
 // stored in a canonical order, so both directions of a connection map to the
-// same Key. It is comparable and usable as a map key; its layout is private.
+// same Key. It is comparable, holds no pointer (cheap to hash and invisible
+// to the garbage collector) and its layout is private. IPv4 addresses are
+// stored in their IPv4-mapped IPv6 form.
 type Key struct {
-	lo, hi netip.AddrPort
+	lo, hi   [16]byte
+	loP, hiP uint16
 }
 
 // KeyOf returns the Key of a segment from src to dst.
 func KeyOf(src, dst netip.AddrPort) Key {
-	if src.Compare(dst) <= 0 {
-		return Key{lo: src, hi: dst}
+	a, b := src.Addr().As16(), dst.Addr().As16()
+	ap, bp := src.Port(), dst.Port()
+	if endpointCompare(&a, ap, &b, bp) <= 0 {
+		return Key{lo: a, hi: b, loP: ap, hiP: bp}
 	}
-	return Key{lo: dst, hi: src}
+	return Key{lo: b, hi: a, loP: bp, hiP: ap}
+}
+
+func endpointCompare(a *[16]byte, ap uint16, b *[16]byte, bp uint16) int {
+	for _, off := range [2]int{0, 8} {
+		x, y := binary.BigEndian.Uint64(a[off:]), binary.BigEndian.Uint64(b[off:])
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case ap < bp:
+		return -1
+	case ap > bp:
+		return 1
+	}
+	return 0
+}
+
+func endpoint(a [16]byte, p uint16) netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom16(a).Unmap(), p)
 }
 
 // Endpoints returns the two endpoints in canonical order.
-func (k Key) Endpoints() (netip.AddrPort, netip.AddrPort) { return k.lo, k.hi }
+func (k Key) Endpoints() (netip.AddrPort, netip.AddrPort) {
+	return endpoint(k.lo, k.loP), endpoint(k.hi, k.hiP)
+}
 
 // Compare orders keys by their canonical endpoints, for deterministic output.
 func (k Key) Compare(o Key) int {
-	if c := k.lo.Compare(o.lo); c != 0 {
+	if c := endpointCompare(&k.lo, k.loP, &o.lo, o.loP); c != 0 {
 		return c
 	}
-	return k.hi.Compare(o.hi)
+	return endpointCompare(&k.hi, k.hiP, &o.hi, o.hiP)
 }
 
 // String returns "a <-> b".
-func (k Key) String() string { return k.lo.String() + " <-> " + k.hi.String() }
+func (k Key) String() string {
+	a, b := k.Endpoints()
+	return a.String() + " <-> " + b.String()
+}
+
+// hash mixes the whole key into 64 bits (for the connection table).
+func (k *Key) hash() uint64 {
+	const m = 0x9e3779b97f4a7c15
+	h := uint64(k.loP)<<16 | uint64(k.hiP)
+	for _, w := range [4]uint64{
+		binary.LittleEndian.Uint64(k.lo[:8]), binary.LittleEndian.Uint64(k.lo[8:]),
+		binary.LittleEndian.Uint64(k.hi[:8]), binary.LittleEndian.Uint64(k.hi[8:]),
+	} {
+		h = (h ^ w) * m
+		h ^= h >> 32
+	}
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>32
+}
+
+// table maps Keys to connections: open addressing with linear probing and
+// backward-shift deletion, so that a stream of connections opened and
+// released leaves no tombstones behind to lengthen the probes.
+type table struct {
+	slots []slot // power-of-two length; c == nil marks a free slot
+	n     int
+}
+
+type slot struct {
+	h   uint64
+	key Key
+	c   *Conn
+}
+
+const minTable = 64
+
+func (t *table) get(k *Key, h uint64) *Conn {
+	if t.n == 0 {
+		return nil
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.c == nil {
+			return nil
+		}
+		if s.h == h && s.key == *k {
+			return s.c
+		}
+	}
+}
+
+// put maps k to c, replacing any connection k had.
+func (t *table) put(k *Key, h uint64, c *Conn) {
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.grow()
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.c == nil {
+			*s = slot{h: h, key: *k, c: c}
+			t.n++
+			return
+		}
+		if s.h == h && s.key == *k {
+			s.c = c
+			return
+		}
+	}
+}
+
+// del removes k, shifting later slots of the probe run back into its place.
+func (t *table) del(k *Key, h uint64) {
+	if t.n == 0 {
+		return
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := h & mask
+	for {
+		s := &t.slots[i]
+		if s.c == nil {
+			return
+		}
+		if s.h == h && s.key == *k {
+			break
+		}
+		i = (i + 1) & mask
+	}
+	t.n--
+	for j := (i + 1) & mask; ; j = (j + 1) & mask {
+		s := &t.slots[j]
+		if s.c == nil {
+			break
+		}
+		home := s.h & mask
+		// s may move to i if its home is not in the cyclic range (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			t.slots[i] = *s
+			i = j
+		}
+	}
+	t.slots[i] = slot{}
+}
+
+func (t *table) grow() {
+	old := t.slots
+	t.slots = make([]slot, max(minTable, 2*len(old)))
+	t.n = 0
+	mask := uint64(len(t.slots) - 1)
+	for i := range old {
+		s := &old[i]
+		if s.c == nil {
+			continue
+		}
+		j := s.h & mask
+		for t.slots[j].c != nil {
+			j = (j + 1) & mask
+		}
+		t.slots[j] = *s
+		t.n++
+	}
+}
+
+// each calls f for every connection in the table.
+func (t *table) each(f func(*Conn)) {
+	for i := range t.slots {
+		if c := t.slots[i].c; c != nil {
+			f(c)
+		}
+	}
+}
+
+// clear empties the table, keeping its memory.
+func (t *table) clear() {
+	clear(t.slots)
+	t.n = 0
+}

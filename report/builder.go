@@ -328,7 +328,18 @@ func (h *findHeap) offer(f *keptFinding, n int) {
 type groupKey struct {
 	kind fsm.Kind
 	role fsm.Role
-	ep   netip.AddrPort
+	port uint16
+	addr [16]byte // As16 of the address, zero for connection-level kinds
+	v4   bool
+	set  bool // an endpoint (false for connection-level kinds)
+}
+
+func (k *groupKey) endpoint() netip.AddrPort {
+	a := netip.AddrFrom16(k.addr)
+	if k.v4 {
+		a = a.Unmap()
+	}
+	return netip.AddrPortFrom(a, k.port)
 }
 
 // groupAgg aggregates one group's findings without keeping them.
@@ -354,12 +365,13 @@ func newGroupAgg(k groupKey) *groupAgg {
 }
 
 func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
-	k := groupKey{kind: f.Kind, role: f.Role, ep: netip.AddrPortFrom(f.Endpoint.Addr().Unmap(), f.Endpoint.Port())}
+	a := f.Endpoint.Addr().Unmap()
+	k := groupKey{kind: f.Kind, role: f.Role, port: f.Endpoint.Port(), addr: a.As16(), v4: a.Is4(), set: true}
 	if f.Role == fsm.Client {
-		k.ep = netip.AddrPortFrom(k.ep.Addr(), 0) // a client's ports are ephemeral
+		k.port = 0 // a client's ports are ephemeral
 	}
 	if f.Kind == fsm.KindSimultaneousClose || f.Kind == fsm.KindPartial || f.Kind == fsm.KindCaptureGap {
-		k.role, k.ep = fsm.Server, netip.AddrPort{} // connection-level facts: one group each
+		k = groupKey{kind: f.Kind, role: fsm.Server} // connection-level facts: one group each
 	}
 	g := b.groups[k]
 	if g == nil {
@@ -387,12 +399,18 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 }
 
 func (g *groupAgg) addConn(id uint64) {
+	if c := g.conns.items; len(c) == maxGroupConns && id >= c[0] {
+		return // not among the smallest (c[0] is the largest kept)
+	}
 	if !slices.Contains(g.conns.items, id) {
 		g.conns.add(id, maxGroupConns)
 	}
 }
 
 func (g *groupAgg) addFrame(fr uint64) {
+	if f := g.frames.items; len(f) == maxGroupFrames && fr >= f[0] {
+		return
+	}
 	if !slices.Contains(g.frames.items, fr) {
 		g.frames.add(fr, maxGroupFrames)
 	}
@@ -425,11 +443,11 @@ func (b *Builder) renderGroups() []Group {
 		g := Group{Kind: a.key.kind, Severity: a.severity, Role: a.key.role, Count: a.count,
 			Oldest: a.oldest.UTC(), LongestSeconds: a.longest.Seconds(), agg: a}
 		switch {
-		case !a.key.ep.IsValid():
+		case !a.key.set:
 		case a.key.role == fsm.Client:
-			g.Endpoint = a.key.ep.Addr().String()
+			g.Endpoint = a.key.endpoint().Addr().String()
 		default:
-			g.Endpoint = addr(a.key.ep)
+			g.Endpoint = addr(a.key.endpoint())
 		}
 		g.Connections = slices.Sorted(slices.Values(a.conns.items))
 		g.Frames = slices.Sorted(slices.Values(a.frames.items))

@@ -1,0 +1,60 @@
+package reassembly
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+)
+
+func TestKeyIsSymmetricAndRoundTrips(t *testing.T) {
+	a := netip.MustParseAddrPort("192.0.2.1:40000")
+	b := netip.MustParseAddrPort("[2001:db8::2]:80")
+	if KeyOf(a, b) != KeyOf(b, a) {
+		t.Fatal("KeyOf depends on direction")
+	}
+	lo, hi := KeyOf(b, a).Endpoints()
+	if lo != a || hi != b {
+		t.Errorf("Endpoints = %v, %v; want %v, %v", lo, hi, a, b)
+	}
+	if KeyOf(a, b) == KeyOf(a, netip.AddrPortFrom(b.Addr(), 81)) {
+		t.Error("ports ignored")
+	}
+}
+
+// TestTableMatchesMap drives the table and a Go map with the same random
+// inserts, lookups and deletions (many colliding in a small table) and
+// requires the same answers throughout.
+func TestTableMatchesMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var tab table
+	ref := map[Key]*Conn{}
+	keys := make([]Key, 3000)
+	for i := range keys {
+		keys[i] = KeyOf(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(1024+i)),
+			netip.MustParseAddrPort("192.0.2.2:80"))
+	}
+	for op := range 200000 {
+		k := &keys[rng.IntN(len(keys))]
+		h := k.hash()
+		switch rng.IntN(3) {
+		case 0:
+			c := &Conn{ID: uint64(op + 1)}
+			tab.put(k, h, c)
+			ref[*k] = c
+		case 1:
+			tab.del(k, h)
+			delete(ref, *k)
+		}
+		if got, want := tab.get(k, h), ref[*k]; got != want {
+			t.Fatalf("op %d: get = %v; want %v", op, got, want)
+		}
+		if tab.n != len(ref) {
+			t.Fatalf("op %d: %d entries; want %d", op, tab.n, len(ref))
+		}
+	}
+	for i := range keys {
+		if got, want := tab.get(&keys[i], keys[i].hash()), ref[keys[i]]; got != want {
+			t.Fatalf("key %d: get = %v; want %v", i, got, want)
+		}
+	}
+}
