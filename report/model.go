@@ -180,6 +180,9 @@ func finding(id uint64, f *fsm.Finding) Finding {
 		Explanation: explain(f)}
 }
 
+// ConnectionOf renders one replayed connection as the JSON contract lists it.
+func ConnectionOf(c *fsm.Conn) Connection { return connection(c) }
+
 func connection(c *fsm.Conn) Connection {
 	cc := Connection{ID: c.ID, Client: addr(c.Client.Addr), Server: addr(c.Server.Addr),
 		ClientState: c.Client.State, ServerState: c.Server.State, Partial: c.Partial, Roles: c.Roles.String(),

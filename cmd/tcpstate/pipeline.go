@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
+	"encoding/json"
+	"slices"
 	"io"
 	"net/netip"
 	"time"
@@ -33,6 +37,8 @@ type pipeline struct {
 	sweepEvery time.Duration
 	// progress, when set, is told how many packets were read.
 	progress func(packets uint64)
+	// stream, when set, receives every connection as one JSON line.
+	stream *connStream
 }
 
 // ctxEvery is how many packets pass between checks for cancellation.
@@ -44,25 +50,57 @@ type worker struct {
 	tr    *fsm.Tracker
 	b     *report.Builder
 	lives []int // connections tracked at each sweep, for the peak
+	// For --all-connections: the lines of the connections released since
+	// the last sweep, and where to send them.
+	lines  []connLine
+	stream chan<- []connLine
+	err    error
 }
 
-func (p *pipeline) newWorker() *worker {
+func (p *pipeline) newWorker(i int) *worker {
 	w := &worker{tr: fsm.NewTracker(p.cfg), b: report.NewBuilder(p.lim)}
 	w.tr.OnDone = w.b.Add
+	if p.stream != nil {
+		w.stream = p.stream.ins[i]
+		w.tr.OnDone = w.streamed
+	}
 	w.asm = reassembly.NewAssembler(w.tr)
 	return w
+}
+
+// streamed renders c as a JSON line before folding it into the report.
+func (w *worker) streamed(c *fsm.Conn) bool {
+	b, err := json.Marshal(report.ConnectionOf(c))
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.lines = append(w.lines, connLine{id: c.ID, b: b})
+	return w.b.Add(c)
 }
 
 // sweep records how many connections were tracked, then releases the finished ones.
 func (w *worker) sweep(now time.Time, linger time.Duration) {
 	w.lives = append(w.lives, w.asm.Live())
 	w.asm.Sweep(now, linger)
+	w.flushLines()
 }
 
 // finish closes what is left at the end of the capture.
 func (w *worker) finish(end time.Time) {
 	w.lives = append(w.lives, w.asm.Live())
 	w.asm.Flush(end)
+	w.flushLines()
+	if w.stream != nil {
+		close(w.stream)
+	}
+}
+
+// flushLines hands the lines of this sweep period to the stream writer.
+func (w *worker) flushLines() {
+	if w.stream != nil {
+		w.stream <- w.lines
+		w.lines = nil
+	}
 }
 
 // sweepClock decides, from the packets alone, when every worker sweeps.
@@ -106,6 +144,11 @@ func (p *pipeline) run(ctx context.Context, src segmentSource) (*report.Builder,
 	if err != nil {
 		return nil, 0, err
 	}
+	for _, w := range ws {
+		if w.err != nil {
+			return nil, 0, w.err
+		}
+	}
 	b := ws[0].b
 	for _, w := range ws[1:] {
 		b.Merge(w.b)
@@ -123,7 +166,7 @@ func (p *pipeline) run(ctx context.Context, src segmentSource) (*report.Builder,
 
 // runOne is the whole analysis on the calling goroutine.
 func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepClock) ([]*worker, error) {
-	w := p.newWorker()
+	w := p.newWorker(0)
 	var seg reassembly.Segment
 	for n := uint64(0); ; n++ {
 		if n%ctxEvery == 0 {
@@ -139,6 +182,7 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 			break
 		}
 		if err != nil {
+			w.finish(src.Stats().Last) // lets the stream writer end
 			return nil, err
 		}
 		if clock.tick(seg.Time) {
@@ -175,7 +219,7 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 	done := make(chan struct{}, n)
 	for i := range n {
 		ins[i] = make(chan *batch, depth)
-		ws[i] = p.newWorker()
+		ws[i] = p.newWorker(i)
 		go func(w *worker, in <-chan *batch) {
 			defer func() { done <- struct{}{} }()
 			for b := range in {
@@ -268,3 +312,57 @@ func endpointHash(ep netip.AddrPort) uint64 {
 	x *= 0x94d049bb133111eb
 	return x ^ x>>29
 }
+
+// connLine is one connection's JSON line for --all-connections.
+type connLine struct {
+	id uint64
+	b  []byte
+}
+
+// connStream writes every connection as a JSON line (--all-connections), in
+// an order that does not depend on the number of workers: sweep period by
+// sweep period (every worker sends one batch per period), by ID within one.
+type connStream struct {
+	ins  []chan []connLine
+	done chan error
+}
+
+func newConnStream(w io.Writer, workers int) *connStream {
+	s := &connStream{ins: make([]chan []connLine, workers), done: make(chan error, 1)}
+	for i := range s.ins {
+		s.ins[i] = make(chan []connLine, 4)
+	}
+	go func() {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		var err error
+		for {
+			var all []connLine
+			open := false
+			for _, in := range s.ins {
+				ls, ok := <-in
+				open = open || ok
+				all = append(all, ls...)
+			}
+			if !open {
+				break
+			}
+			slices.SortFunc(all, func(a, b connLine) int { return cmp.Compare(a.id, b.id) })
+			for _, l := range all {
+				if err == nil {
+					_, err = bw.Write(l.b)
+				}
+				if err == nil {
+					err = bw.WriteByte('\n')
+				}
+			}
+		}
+		if err == nil {
+			err = bw.Flush()
+		}
+		s.done <- err
+	}()
+	return s
+}
+
+// wait returns once every line is written, with the first write error.
+func (s *connStream) wait() error { return <-s.done }

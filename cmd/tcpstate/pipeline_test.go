@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -138,6 +139,60 @@ func TestLimitsKeepCountsExact(t *testing.T) {
 		}
 		if small.Findings[0].Connection != full.Findings[0].Connection {
 			t.Errorf("jobs %d: first finding on #%d; want the earliest, #%d", jobs, small.Findings[0].Connection, full.Findings[0].Connection)
+		}
+	}
+}
+
+// TestAllConnectionsStream: --all-connections writes every connection once,
+// as the report's JSON would list it, in the same order whatever the number
+// of workers, and the bounded report still counts them all.
+func TestAllConnectionsStream(t *testing.T) {
+	data := synthCapture(t, 20000)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pcap")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var first []byte
+	for _, jobs := range []int{1, 2, 3} {
+		out := filepath.Join(dir, "all.jsonl")
+		stdout, stderr, code := tcpstate(t, nil, "-q", "-f", "json", "-j", itoa(jobs), "--max-connections", "10", "--all-connections", out, in)
+		if code != 0 {
+			t.Fatalf("jobs %d: exit %d: %s", jobs, code, stderr)
+		}
+		lines, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			Summary     struct{ Connections int }
+			Connections []struct{ ID uint64 }
+			Omitted     struct{ Connections int }
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		ids := map[uint64]bool{}
+		for i, l := range bytes.Split(bytes.TrimSuffix(lines, []byte("\n")), []byte("\n")) {
+			var c struct {
+				ID          uint64 `json:"id"`
+				ClientState string `json:"client_state"`
+			}
+			if err := json.Unmarshal(l, &c); err != nil || c.ClientState == "" {
+				t.Fatalf("line %d: %v", i+1, err)
+			}
+			if ids[c.ID] {
+				t.Fatalf("connection #%d written twice", c.ID)
+			}
+			ids[c.ID] = true
+		}
+		if len(ids) != 20000 || rep.Summary.Connections != 20000 || len(rep.Connections) > 20 || rep.Omitted.Connections < 19980 {
+			t.Errorf("jobs %d: %d lines, %d connections counted, %d listed, %d omitted", jobs, len(ids), rep.Summary.Connections, len(rep.Connections), rep.Omitted.Connections)
+		}
+		if first == nil {
+			first = lines
+		} else if !bytes.Equal(lines, first) {
+			t.Errorf("jobs %d: lines differ from jobs 1", jobs)
 		}
 	}
 }

@@ -50,6 +50,7 @@ type options struct {
 	maxConns     int
 	maxFindings  int
 	progress     string
+	allConns     string
 }
 
 func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
@@ -69,6 +70,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "analyse on `N` cores (connections sharded by four-tuple; same report for any N)")
 	fs.IntVar(&o.maxConns, "max-connections", report.DefaultLimits().Connections, "list at most `N` connections in full, then as many notable ones (counts stay exact; -1: all)")
 	fs.IntVar(&o.maxFindings, "max-findings", report.DefaultLimits().FindingsPerKind, "list at most `N` findings of each kind (counts stay exact; -1: all)")
+	fs.StringVar(&o.allConns, "all-connections", "", "also write every connection to `file`, one JSON object per line (JSON Lines), as they finish")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings or progress on stderr; text report without ladder diagrams")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -113,6 +115,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := checkOutput(o.output, files); err != nil {
 		return err
 	}
+	if err := checkOutput(o.allConns, files); err != nil {
+		return err
+	}
+	if o.allConns == "-" {
+		return usagef("--all-connections needs a file name")
+	}
 	cfg := fsm.Config{MSL: o.msl, FinTimeout: o.finTimeout, CloseWaitMin: o.closeWaitMin}
 
 	if o.jobs < 1 {
@@ -126,7 +134,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	default:
 		return usagef("--progress must be auto, always or never, not %q", o.progress)
 	}
-	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.maxConns, FindingsPerKind: o.maxFindings}, jobs: o.jobs}
+	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.maxConns, FindingsPerKind: o.maxFindings}, jobs: o.jobs,
+		allConns: o.allConns}
 	if !o.quiet && wantProgress(o.progress, stderr) {
 		an.progress = stderr
 	}
@@ -151,6 +160,8 @@ type analysis struct {
 	sweepEvery time.Duration
 	// progress, when set, receives the progress bar.
 	progress io.Writer
+	// allConns, when set, is the JSON Lines file for every connection.
+	allConns string
 }
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
@@ -198,9 +209,28 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 	if err != nil {
 		return nil, err
 	}
+	var stream *atomicFile
+	if an.allConns != "" {
+		stream, err = createAtomic(an.allConns)
+		if err != nil {
+			return nil, err
+		}
+		defer stream.abort()
+		p.stream = newConnStream(stream.f, max(an.jobs, 1))
+	}
 	b, peak, err := p.run(ctx, src)
+	if p.stream != nil {
+		if werr := p.stream.wait(); err == nil && werr != nil {
+			err = fmt.Errorf("write %s: %v", an.allConns, werr)
+		}
+	}
 	if err != nil {
 		return nil, err
+	}
+	if stream != nil {
+		if err := stream.commit(); err != nil {
+			return nil, err
+		}
 	}
 	st := src.Stats()
 	st.PeakConnections = peak
@@ -272,23 +302,53 @@ func write(o *options, format string, rep *report.Report, stdout io.Writer) erro
 	if o.output == "" || o.output == "-" {
 		return render(stdout, isTerminal(stdout))
 	}
-	dir := filepath.Dir(o.output)
-	tmp, err := os.CreateTemp(dir, ".tcpstate-*")
+	af, err := createAtomic(o.output)
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %v", o.output, unwrapPath(err))
+		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := render(tmp, false); err != nil {
-		tmp.Close()
+	defer af.abort()
+	if err := render(af.f, false); err != nil {
 		return fmt.Errorf("write %s: %v", o.output, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %v", o.output, err)
+	return af.commit()
+}
+
+// atomicFile is written under a temporary name beside its final one and
+// renamed only when complete, so a failed run leaves nothing half-written.
+type atomicFile struct {
+	name string
+	f    *os.File
+	done bool
+}
+
+func createAtomic(name string) (*atomicFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(name), ".tcpstate-*")
+	if err != nil {
+		return nil, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
 	}
-	if err := os.Rename(tmp.Name(), o.output); err != nil {
-		return fmt.Errorf("write %s: %v", o.output, unwrapPath(err))
+	return &atomicFile{name: name, f: f}, nil
+}
+
+// commit closes the file and gives it its name.
+func (a *atomicFile) commit() error {
+	a.done = true
+	if err := a.f.Close(); err != nil {
+		os.Remove(a.f.Name())
+		return fmt.Errorf("write %s: %v", a.name, err)
+	}
+	if err := os.Rename(a.f.Name(), a.name); err != nil {
+		os.Remove(a.f.Name())
+		return fmt.Errorf("write %s: %v", a.name, unwrapPath(err))
 	}
 	return nil
+}
+
+// abort removes the file unless it was committed.
+func (a *atomicFile) abort() {
+	if !a.done {
+		a.f.Close()
+		os.Remove(a.f.Name())
+	}
 }
 
 func unwrapPath(err error) error {
