@@ -6,9 +6,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"slices"
 	"io"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
