@@ -58,8 +58,18 @@ type pending struct {
 	frame  uint64
 }
 
-// replay is the working state of one connection.
+// replay is the working state of one connection, with backing arrays that
+// outlive it when it is recycled.
 type replay struct {
+	replayState
+	// Initial backing arrays: a typical connection's timelines and ladder
+	// fit, so a new replay allocates once.
+	timelineBuf [2][8]Change
+	ladderBuf   [16]Step
+}
+
+// replayState is what reset clears.
+type replayState struct {
 	cfg  *Config
 	conn Conn
 	ep   [2]*Endpoint // by reassembly.Dir of the endpoint as sender
@@ -89,11 +99,6 @@ type replay struct {
 
 	frame uint64
 	now   time.Time
-
-	// Initial backing arrays: a typical connection's timelines and ladder
-	// fit, so a new replay allocates once.
-	timelineBuf [2][8]Change
-	ladderBuf   [16]Step
 }
 
 type resetInfo struct {
@@ -210,8 +215,8 @@ func (t *Tracker) Done(c *reassembly.Conn, now time.Time) bool {
 // reset empties rp for reuse, keeping the capacity of its slices so that a
 // steady stream of connections allocates nothing.
 func (rp *replay) reset() {
-	old := *rp
-	*rp = replay{}
+	old := rp.replayState
+	rp.replayState = replayState{}
 	rp.synTimes, rp.synFrames = old.synTimes[:0], old.synFrames[:0]
 	rp.synAckFrame, rp.synAckTimes = old.synAckFrame[:0], old.synAckTimes[:0]
 	rp.finFrames = [2][]uint64{old.finFrames[0][:0], old.finFrames[1][:0]}
