@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ type options struct {
 	maxFindings  int
 	progress     string
 	allConns     string
+	cpuProfile   string
 }
 
 func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
@@ -74,6 +76,8 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings or progress on stderr; text report without ladder diagrams")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to `file` (for developers)")
+	_ = fs.MarkHidden("cpuprofile")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tcpstate [flags] FILE...\n\n"+
 			"Replays every TCP connection in packet captures for both endpoints (RFC 9293)\n"+
@@ -138,6 +142,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		allConns: o.allConns}
 	if !o.quiet && wantProgress(o.progress, stderr) {
 		an.progress = stderr
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cannot write %s: %v", o.cpuProfile, unwrapPath(err))
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := an.analyze(ctx, files, stdin)
 	if err != nil {
@@ -316,12 +331,21 @@ func write(o *options, format string, rep *report.Report, stdout io.Writer) erro
 // atomicFile is written under a temporary name beside its final one and
 // renamed only when complete, so a failed run leaves nothing half-written.
 type atomicFile struct {
-	name string
-	f    *os.File
-	done bool
+	name   string
+	f      *os.File
+	done   bool
+	direct bool // not a regular file: written in place
 }
 
 func createAtomic(name string) (*atomicFile, error) {
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+		// A device or pipe (/dev/null, /dev/stdout): write to it, never rename over it.
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
+		}
+		return &atomicFile{name: name, f: f, direct: true}, nil
+	}
 	f, err := os.CreateTemp(filepath.Dir(name), ".tcpstate-*")
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
@@ -332,6 +356,12 @@ func createAtomic(name string) (*atomicFile, error) {
 // commit closes the file and gives it its name.
 func (a *atomicFile) commit() error {
 	a.done = true
+	if a.direct {
+		if err := a.f.Close(); err != nil {
+			return fmt.Errorf("write %s: %v", a.name, err)
+		}
+		return nil
+	}
 	if err := a.f.Close(); err != nil {
 		os.Remove(a.f.Name())
 		return fmt.Errorf("write %s: %v", a.name, err)
@@ -347,7 +377,9 @@ func (a *atomicFile) commit() error {
 func (a *atomicFile) abort() {
 	if !a.done {
 		a.f.Close()
-		os.Remove(a.f.Name())
+		if !a.direct {
+			os.Remove(a.f.Name())
+		}
 	}
 }
 

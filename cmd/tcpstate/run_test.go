@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -317,5 +318,30 @@ func TestGzipRecognisedByContent(t *testing.T) {
 		if strings.Replace(out, gz, "../../testdata/formats/lo-ethernet.pcap", 1) != plain {
 			t.Errorf("%s: report differs from the uncompressed capture's", gz)
 		}
+	}
+}
+
+// TestOutputToDeviceOrPipe: -o on something that is not a regular file
+// (/dev/null, a named pipe) writes into it; renaming a temporary file over
+// it would replace the device (as root, /dev/null itself).
+func TestOutputToDeviceOrPipe(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "report.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	_, errs, code := tcpstate(t, nil, "-f", "json", "-o", fifo, popTrace)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if b := <-got; !bytes.Contains(b, []byte(`"format_version": 1`)) {
+		t.Errorf("the pipe got %d bytes, not the report", len(b))
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe was replaced: %v %v", st.Mode(), err)
 	}
 }
