@@ -195,7 +195,7 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 }
 
 // batchSize is how many segments travel to a worker at once.
-const batchSize = 256
+const batchSize = 1024
 
 // batch is a run of one shard's segments, in capture order.
 type batch struct {
