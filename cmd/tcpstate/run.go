@@ -53,6 +53,7 @@ type options struct {
 	progress     string
 	allConns     string
 	cpuProfile   string
+	memProfile   string
 }
 
 func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
@@ -78,6 +79,8 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to `file` (for developers)")
 	_ = fs.MarkHidden("cpuprofile")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to `file` after the analysis (for developers)")
+	_ = fs.MarkHidden("memprofile")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tcpstate [flags] FILE...\n\n"+
 			"Replays every TCP connection in packet captures for both endpoints (RFC 9293)\n"+
@@ -157,6 +160,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	rep, err := an.analyze(ctx, files, stdin)
 	if err != nil {
 		return err
+	}
+	if o.memProfile != "" {
+		if f, err := os.Create(o.memProfile); err == nil {
+			runtime.GC()
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
 	}
 	if !o.quiet {
 		for _, w := range rep.Capture.Warnings {
