@@ -7,12 +7,79 @@ import (
 )
 
 // JSON writes r as indented JSON, the versioned contract (FormatVersion).
+// The bytes are those of encoding/json with two-space indentation, but the
+// long lists are written one element at a time, so that memory does not
+// hold the whole document (a 20,000-connection report is about 100 MB).
 func JSON(w io.Writer, r *Report) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return err
+	jw := &jsonWriter{w: bufio.NewWriterSize(w, 1<<16)}
+	jw.raw("{\n")
+	jw.field("format_version", r.FormatVersion, false)
+	jw.field("tool", r.Tool, false)
+	jw.field("capture", r.Capture, false)
+	jw.field("settings", r.Settings, false)
+	jw.field("summary", r.Summary, false)
+	list(jw, "connections", r.Connections)
+	list(jw, "findings", r.Findings)
+	list(jw, "groups", r.Groups)
+	jw.field("omitted", r.Omitted, true)
+	jw.raw("}\n")
+	if jw.err != nil {
+		return jw.err
 	}
-	return bw.Flush()
+	return jw.w.Flush()
+}
+
+type jsonWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (j *jsonWriter) raw(s string) {
+	if j.err == nil {
+		_, j.err = j.w.WriteString(s)
+	}
+}
+
+func (j *jsonWriter) value(v any, prefix string) {
+	if j.err != nil {
+		return
+	}
+	b, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		j.err = err
+		return
+	}
+	_, j.err = j.w.Write(b)
+}
+
+// field writes one member of the top-level object.
+func (j *jsonWriter) field(name string, v any, last bool) {
+	j.raw("  ")
+	j.value(name, "")
+	j.raw(": ")
+	j.value(v, "  ")
+	if !last {
+		j.raw(",")
+	}
+	j.raw("\n")
+}
+
+// list writes a top-level array member element by element.
+func list[T any](j *jsonWriter, name string, xs []T) {
+	j.raw("  ")
+	j.value(name, "")
+	if len(xs) == 0 {
+		j.raw(": [],\n")
+		return
+	}
+	j.raw(": [\n")
+	for i := range xs {
+		j.raw("    ")
+		j.value(&xs[i], "    ")
+		if i < len(xs)-1 {
+			j.raw(",")
+		}
+		j.raw("\n")
+	}
+	j.raw("  ],\n")
 }
