@@ -48,6 +48,10 @@ func TestCLIErrors(t *testing.T) {
 		{"live capture without the pcap build", []string{"-i", "eth0"}, 2, "tcpdump -i eth0 -w - -U | tcpstate -r -"},
 		{"bad duration", []string{"--msl", "0s", popTrace}, 2, "--msl"},
 		{"stdin twice", []string{"-", "-"}, 2, "more than once"},
+		{"no workers", []string{"-j", "0", popTrace}, 2, "--jobs must be at least 1"},
+		{"zero list limit", []string{"--max-connections", "0", popTrace}, 2, "--max-connections"},
+		{"stream to stdout", []string{"--all-connections", "-", popTrace}, 2, "--all-connections needs a file name"},
+		{"stream over the input", []string{"--all-connections", popTrace, popTrace}, 2, "would overwrite an input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
