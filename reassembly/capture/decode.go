@@ -189,6 +189,15 @@ func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.
 			return reassembly.SkipNotIP
 		}
 	}
+	if fast(data, k, seg) {
+		return reassembly.NotSkipped
+	}
+	return d.general(data, k, seg)
+}
+
+// general decodes a frame of kind k (raw IP already resolved) with the layer
+// parser: every frame the fast path declines.
+func (d *Decoder) general(data []byte, k linkKind, seg *reassembly.Segment) reassembly.SkipReason {
 	d.vlan.depth = 0
 	p := d.parser(k)
 	if err := p.DecodeLayers(data, &d.decoded); err != nil {

@@ -125,3 +125,49 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastDecode checks the fast path against the layer parser: whenever
+// the fast path decodes a frame, the general path must decode it to the same
+// Segment.
+func FuzzFastDecode(f *testing.F) {
+	frames, links := seedFrames(f)
+	for i := range frames {
+		f.Add(frames[i], uint16(links[i]))
+	}
+	d := NewDecoder()
+	f.Fuzz(func(t *testing.T, data []byte, link uint16) {
+		checkFast(t, d, data, reassembly.LinkType(link))
+	})
+}
+
+// checkFast fails t when the fast path decodes data differently from the
+// general path. It returns whether the fast path took the frame.
+func checkFast(t *testing.T, d *Decoder, data []byte, link reassembly.LinkType) bool {
+	t.Helper()
+	k := kindOf(link)
+	if k == linkRaw {
+		if len(data) == 0 {
+			return false
+		}
+		switch data[0] >> 4 {
+		case 4:
+			k = linkIPv4
+		case 6:
+			k = linkIPv6
+		default:
+			return false
+		}
+	}
+	fastSeg := reassembly.Segment{Frame: 9}
+	if !fast(data, k, &fastSeg) {
+		return false
+	}
+	want := reassembly.Segment{Frame: 9, WScale: reassembly.NoWScale} // as Decode resets it
+	if r := d.general(data, k, &want); r != reassembly.NotSkipped {
+		t.Fatalf("fast path decoded a frame the general path skips (%v): % x", r, data)
+	}
+	if fastSeg != want {
+		t.Fatalf("fast path %+v\ngeneral path %+v\nframe % x", fastSeg, want, data)
+	}
+	return true
+}

@@ -1,0 +1,54 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/gopacket/pcapgo"
+
+	"github.com/tcpstate/tcpstate/reassembly"
+)
+
+// TestFastPathOnEveryCapture runs every frame of every pcap in testdata
+// through both decoders: where the fast path answers, the answers must be
+// equal; and it must answer for the common frames (it is not dead code).
+func TestFastPathOnEveryCapture(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/*/*.pcap")
+	if len(files) < 50 {
+		t.Fatalf("found %d captures in testdata; want the bundled ones", len(files))
+	}
+	d := NewDecoder()
+	var frames, took int
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewReader(bytes.NewReader(data))
+		if err != nil {
+			continue // pcapng or a deliberately broken file
+		}
+		var bo binary.ByteOrder = binary.LittleEndian
+		if data[0] == 0xa1 {
+			bo = binary.BigEndian
+		}
+		link := reassembly.LinkType(bo.Uint32(data[20:24]) & 0x0fffffff)
+		for {
+			frame, _, err := r.ReadPacketData()
+			if err != nil {
+				break
+			}
+			frames++
+			if checkFast(t, d, frame, link) {
+				took++
+			}
+		}
+	}
+	t.Logf("%d frames, %d decoded by the fast path", frames, took)
+	if took*10 < frames*9 {
+		t.Errorf("fast path decoded %d of %d frames; want at least 90%%", took, frames)
+	}
+}
