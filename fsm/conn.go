@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"slices"
 	"time"
 
 	"github.com/tcpstate/tcpstate/reassembly"
@@ -64,4 +65,23 @@ func (c *Conn) Endpoint(r Role) *Endpoint {
 		return &c.Client
 	}
 	return &c.Server
+}
+
+// Clone returns a deep copy of c whose slices are exactly as long as c's,
+// for keeping a connection after the Tracker has reused its memory.
+func (c *Conn) Clone() *Conn {
+	n := *c
+	n.Client, n.Server = c.Client.clone(), c.Server.clone()
+	n.Ladder = slices.Clone(c.Ladder)
+	n.Findings = slices.Clone(c.Findings)
+	for i := range n.Findings {
+		f := &n.Findings[i]
+		f.Frames, f.Intervals = slices.Clone(f.Frames), slices.Clone(f.Intervals)
+	}
+	return &n
+}
+
+func (e Endpoint) clone() Endpoint {
+	e.Timeline, e.Anomalies = slices.Clone(e.Timeline), slices.Clone(e.Anomalies)
+	return e
 }

@@ -399,7 +399,7 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time) *Conn {
 			rp.insertStep(st)
 		}
 	}
-	cn.Zeek = rp.zeek.Result()
+	cn.Zeek = rp.zeek.result(rp.histories)
 	rp.findings(c, at)
 	return cn
 }

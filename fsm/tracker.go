@@ -33,6 +33,7 @@ type Tracker struct {
 	cfg  Config
 	done []*Conn
 	free []*replay // finished replays nobody kept, reused by Open
+	hist interner  // Zeek history strings, shared by the connections
 	// OnDone, when set, receives each finished connection instead of the
 	// Tracker keeping it, and returns whether it keeps the *Conn. If it does
 	// not, the Tracker reuses the Conn's memory once OnDone returns.
@@ -95,7 +96,8 @@ type replayState struct {
 	reuse    *reuseInfo // this connection reused a four-tuple with stale state
 	reusedBy *replay    // a newer incarnation answered by this one's stale socket
 
-	zeek ZeekConn
+	zeek      ZeekConn
+	histories *interner
 
 	frame uint64
 	now   time.Time
@@ -127,7 +129,7 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 		rp.conn.Server.Timeline = rp.timelineBuf[1][:0]
 		rp.conn.Ladder = rp.ladderBuf[:0]
 	}
-	rp.cfg, rp.half = &t.cfg, &c.Half
+	rp.cfg, rp.half, rp.histories = &t.cfg, &c.Half, &t.hist
 	cn := &rp.conn // fresh or reset: only its slices' capacity is left
 	cn.ID, cn.Key, cn.Incarnation, cn.Roles = c.ID, c.Key, c.Incarnation, c.Roles
 	cn.FirstFrame, cn.First = c.FirstFrame, c.First

@@ -789,11 +789,39 @@ func (e *zeekEndpoint) insertBlock(s seqSpan) {
 }
 
 // Result returns Zeek's verdict for the segments added so far.
-func (z *ZeekConn) Result() ZeekResult {
+func (z *ZeekConn) Result() ZeekResult { return z.result(nil) }
+
+// result is Result with the history string taken from in (nil: a new one).
+func (z *ZeekConn) result(in *interner) ZeekResult {
 	if !z.started {
 		return ZeekResult{}
 	}
-	return ZeekResult{Orig: z.orig, Resp: z.resp, State: z.connState(), History: string(z.history)}
+	h := string(z.history)
+	if in != nil {
+		h = in.intern(z.history) // most connections share a few histories
+	}
+	return ZeekResult{Orig: z.orig, Resp: z.resp, State: z.connState(), History: h}
+}
+
+// maxInterned bounds the distinct history strings a tracker keeps.
+const maxInterned = 1024
+
+// interner hands out one string per distinct history, so that finishing a
+// connection whose history was seen before allocates nothing.
+type interner map[string]string
+
+func (in *interner) intern(b []byte) string {
+	if s, ok := (*in)[string(b)]; ok { // no allocation: the compiler looks b up in place
+		return s
+	}
+	s := string(b)
+	if *in == nil {
+		*in = make(interner)
+	}
+	if len(*in) < maxInterned {
+		(*in)[s] = s
+	}
+	return s
 }
 
 // connState mirrors conn_state() in scripts/base/protocols/conn/main.zeek.

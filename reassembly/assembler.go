@@ -140,7 +140,10 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 		case c.Last.UnixNano() > cutoff:
 			a.idle.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID})
 		case c.Prev != nil || !a.h.Done(c, now):
-			a.idle.push(idleEntry{at: cutoff + 1, c: c, id: c.ID}) // still open: look again next sweep
+			// Still open (a leak, or a timer still to run): look again one
+			// linger later, not at every sweep, so that many leaked
+			// connections do not make every sweep long.
+			a.idle.push(idleEntry{at: max(now.UnixNano(), cutoff+1), c: c, id: c.ID})
 		default:
 			a.conns.del(&c.Key, c.Key.hash())
 			a.close(c, now, Finished)

@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"container/heap"
 	"net/netip"
 	"slices"
 	"time"
@@ -57,9 +56,9 @@ func NewBuilder(lim Limits) *Builder {
 	return &Builder{lim: lim, groups: make(map[groupKey]*groupAgg)}
 }
 
-// Add folds c into the report. It returns whether the Builder keeps c (to
-// list it); if not, the caller may reuse c's memory as soon as Add returns.
-func (b *Builder) Add(c *fsm.Conn) (keep bool) {
+// Add folds c into the report. The Builder copies what it keeps, so the
+// caller may reuse c's memory as soon as Add returns.
+func (b *Builder) Add(c *fsm.Conn) {
 	b.total++
 	if c.Partial {
 		b.partial++
@@ -76,19 +75,20 @@ func (b *Builder) Add(c *fsm.Conn) (keep bool) {
 		b.group(c.ID, i, f)
 		b.keepFinding(c.ID, i, f)
 	}
-	return b.keepConn(c)
+	b.keepConn(c)
 }
 
-// keepConn offers c to the listed connections.
-func (b *Builder) keepConn(c *fsm.Conn) bool {
-	kept, out := b.first.offer(c, b.lim.Connections)
-	if out != nil && notable(out) {
-		ok, _ := b.notable.offer(out, b.lim.Connections)
-		if out == c {
-			kept = ok
-		}
+// keepConn offers c to the listed connections, and copies it if they take
+// it: a kept connection must not hold on to the tracker's working memory.
+func (b *Builder) keepConn(c *fsm.Conn) {
+	n := b.lim.Connections
+	if !b.first.admits(c.ID, n) && !(notable(c) && b.notable.admits(c.ID, n)) {
+		return
 	}
-	return kept
+	_, out := b.first.offer(c.Clone(), n)
+	if out != nil && notable(out) {
+		b.notable.offer(out, n)
+	}
 }
 
 // notable reports whether a connection beyond the first ones is still
@@ -268,24 +268,13 @@ type boundedMax[T any] struct {
 	less  func(a, b T) bool
 }
 
-func (h *boundedMax[T]) Len() int           { return len(h.items) }
-func (h *boundedMax[T]) Less(i, j int) bool { return h.less(h.items[j], h.items[i]) }
-func (h *boundedMax[T]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *boundedMax[T]) Push(x any)         { h.items = append(h.items, x.(T)) }
-func (h *boundedMax[T]) Pop() any {
-	n := len(h.items) - 1
-	x := h.items[n]
-	var zero T
-	h.items[n] = zero
-	h.items = h.items[:n]
-	return x
-}
-
 // add keeps x if it is among the n smallest (n < 0: no bound); it returns
-// whether x was kept and the item that x pushed out, if any.
+// whether x was kept and the item that x pushed out, if any. The heap is
+// sifted by hand: container/heap would box every item in an interface.
 func (h *boundedMax[T]) add(x T, n int) (kept bool, out T, evicted bool) {
 	if n < 0 || len(h.items) < n {
-		heap.Push(h, x)
+		h.items = append(h.items, x)
+		h.up(len(h.items) - 1)
 		return true, out, false
 	}
 	if n == 0 || !h.less(x, h.items[0]) {
@@ -293,12 +282,48 @@ func (h *boundedMax[T]) add(x T, n int) (kept bool, out T, evicted bool) {
 	}
 	out = h.items[0]
 	h.items[0] = x
-	heap.Fix(h, 0)
+	h.down(0)
 	return true, out, true
+}
+
+// up moves item i towards the root while it is larger than its parent.
+func (h *boundedMax[T]) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(h.items[p], h.items[i]) {
+			return
+		}
+		h.items[p], h.items[i] = h.items[i], h.items[p]
+		i = p
+	}
+}
+
+// down moves item i towards the leaves while a child is larger.
+func (h *boundedMax[T]) down(i int) {
+	n := len(h.items)
+	for {
+		big := i
+		if l := 2*i + 1; l < n && h.less(h.items[big], h.items[l]) {
+			big = l
+		}
+		if r := 2*i + 2; r < n && h.less(h.items[big], h.items[r]) {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		h.items[i], h.items[big] = h.items[big], h.items[i]
+		i = big
+	}
 }
 
 // connHeap keeps the connections with the smallest IDs.
 type connHeap struct{ boundedMax[*fsm.Conn] }
+
+// admits reports whether offer would keep a connection with this ID.
+func (h *connHeap) admits(id uint64, n int) bool {
+	return n < 0 || len(h.items) < n || n > 0 && id < h.items[0].ID
+}
 
 // offer adds c; it returns whether c was kept and the connection that is
 // no longer kept (c itself if it was not kept), or nil.

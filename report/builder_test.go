@@ -84,15 +84,15 @@ func TestBuilderOrderAndSplitDoNotMatter(t *testing.T) {
 }
 
 // TestBuilderLimits: counts exact, lists bounded to the earliest, the rest
-// stated, and Add tells the caller which connections it keeps.
+// stated, and what is listed is a copy.
 func TestBuilderLimits(t *testing.T) {
 	cs := mixed(300)
 	b := NewBuilder(Limits{Connections: 20, FindingsPerKind: 5})
-	kept := 0
 	for _, c := range cs {
-		if b.Add(c) {
-			kept++
-		}
+		b.Add(c)
+		// The tracker reuses a connection's memory once Add returns: the
+		// Builder must have copied what it keeps.
+		c.ID, c.Client.State, c.Findings = 0, fsm.Unknown, c.Findings[:0]
 	}
 	r := b.Report("t", reassembly.Stats{}, fsm.DefaultConfig())
 	if r.Summary.Connections != 300 || r.Summary.Findings["close-wait"] != 100 || r.Summary.Findings["time-wait"] != 100 {
@@ -102,8 +102,13 @@ func TestBuilderLimits(t *testing.T) {
 	if len(r.Connections) != 40 || r.Connections[19].ID != 20 || r.Connections[20].ID != 21 || r.Connections[39].ID != 78 {
 		t.Fatalf("%d connections listed, #20 is %d, #21 %d, last %d", len(r.Connections), r.Connections[19].ID, r.Connections[20].ID, r.Connections[39].ID)
 	}
-	if kept < 40 || r.Omitted.Connections != 260 {
-		t.Errorf("kept %d, omitted %d; want at least 40 kept and 260 omitted", kept, r.Omitted.Connections)
+	if r.Omitted.Connections != 260 {
+		t.Errorf("omitted %d; want 260", r.Omitted.Connections)
+	}
+	for _, c := range r.Connections {
+		if c.ID == 0 || c.ClientState == fsm.Unknown || c.ID%3 != 2 && len(c.FindingKinds) == 0 {
+			t.Fatalf("listed connection %+v was not copied", c)
+		}
 	}
 	if len(r.Findings) != 15 || r.Omitted.Findings["close-wait"] != 95 || r.Omitted.Findings["time-wait"] != 95 || r.Omitted.Findings["fin-wait-2"] != 95 {
 		t.Errorf("%d findings listed, omitted %v", len(r.Findings), r.Omitted.Findings)

@@ -105,7 +105,7 @@ var benchData []byte
 func benchCapture(b *testing.B) []byte {
 	if benchData == nil {
 		var buf bytes.Buffer
-		if _, err := synth.Write(&buf, synth.Config{Conns: 60000, Rate: 500, Seed: 7}); err != nil {
+		if _, err := synth.Write(&buf, synth.Config{Conns: 60000, Rate: 130, Seed: 7}); err != nil {
 			b.Fatal(err)
 		}
 		benchData = buf.Bytes()

@@ -59,7 +59,7 @@ type worker struct {
 
 func (p *pipeline) newWorker(i int) *worker {
 	w := &worker{tr: fsm.NewTracker(p.cfg), b: report.NewBuilder(p.lim)}
-	w.tr.OnDone = w.b.Add
+	w.tr.OnDone = func(c *fsm.Conn) bool { w.b.Add(c); return false }
 	if p.stream != nil {
 		w.stream = p.stream.ins[i]
 		w.tr.OnDone = w.streamed
@@ -75,7 +75,8 @@ func (w *worker) streamed(c *fsm.Conn) bool {
 		w.err = err
 	}
 	w.lines = append(w.lines, connLine{id: c.ID, b: b})
-	return w.b.Add(c)
+	w.b.Add(c)
+	return false
 }
 
 // sweep records how many connections were tracked, then releases the finished ones.
