@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -44,6 +45,8 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errFindings):
 		return 1
 	}
-	fmt.Fprintf(stderr, "tcpstate: %v\n", err)
+	// One line, without the library's package prefix ("reassembly: x.pcap: …").
+	msg := strings.TrimPrefix(err.Error(), "reassembly: ")
+	fmt.Fprintf(stderr, "tcpstate: %s\n", strings.ReplaceAll(msg, "\n", " "))
 	return 2
 }

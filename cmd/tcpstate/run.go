@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/capture"
 	"github.com/tcpstate/tcpstate/report"
 )
@@ -258,12 +259,25 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 		}
 	}
 	st := src.Stats()
+	if st.Packets == 0 && ctx.Err() == nil {
+		return nil, noPackets(st)
+	}
 	st.PeakConnections = peak
 	// The workers' connection tables and free lists are garbage now: collect
 	// them before the report is rendered, so that the heap the collector
 	// grows to follows what the report keeps, not the peak of the stream.
 	runtime.GC()
 	return b.Report("tcpstate "+version, st, an.cfg), nil
+}
+
+// noPackets is the error for captures of which not one packet could be
+// read: there is nothing to report on, and an empty report would pass for a
+// clean one.
+func noPackets(st reassembly.Stats) error {
+	if len(st.Warnings) > 0 {
+		return errors.New(strings.Join(st.Warnings, "; "))
+	}
+	return fmt.Errorf("%s: no packets: the capture holds only its file header", strings.Join(st.Files, ", "))
 }
 
 // openError turns an os.Open failure into one clear line.

@@ -57,6 +57,9 @@ type ngReader struct {
 	hdr       [ngBlockHeaderLen + 4]byte
 	buf       []byte
 	last      time.Time // timestamp of the previous packet, used for simple packet blocks
+	// pos is the offset of the next block in the stream; start that of the
+	// block read last (for error messages).
+	pos, start int64
 }
 
 // newNgReader reads the first section header block from r.
@@ -103,6 +106,7 @@ func (ng *ngReader) readFull(b []byte) error {
 // body excludes the block header and trailer and is valid until the next call.
 // It returns io.EOF only at a block boundary.
 func (ng *ngReader) block() (typ uint32, body []byte, err error) {
+	ng.start = ng.pos
 	if _, err := io.ReadFull(ng.r, ng.hdr[:ngBlockHeaderLen]); err != nil {
 		return 0, nil, err
 	}
@@ -133,6 +137,7 @@ func (ng *ngReader) block() (typ uint32, body []byte, err error) {
 			}
 			return 0, nil, err
 		}
+		ng.pos += int64(total)
 		return typ, nil, nil
 	}
 	if total > ngMaxBlockLen {
@@ -154,6 +159,7 @@ func (ng *ngReader) block() (typ uint32, body []byte, err error) {
 	if trailer := ng.u32(b[n-4:]); trailer != total {
 		return 0, nil, fmt.Errorf("pcapng: block length %d does not match trailer %d", total, trailer)
 	}
+	ng.pos += int64(total)
 	return typ, b[:n-4], nil
 }
 

@@ -61,6 +61,7 @@ const (
 	pcapMagicMicros        = 0xA1B2C3D4
 	pcapMagicNanos         = 0xA1B23C4D
 	pcapHeaderLen          = 24
+	pcapRecordHeaderLen    = 16
 	pcapLinkTypeMask       = 0xFFFF // upper bits carry FCS information
 	magicLen               = 4
 	readBufferSize         = 64 << 10
@@ -70,7 +71,6 @@ const (
 	// maxSnaplen caps what a file header may claim. A record above the
 	// limit means the file is corrupt.
 	maxCaptureLen = 256 << 10
-	maxSnaplen    = 1 << 20
 )
 
 // errRecorder remembers the first error other than io.EOF that the raw input
@@ -105,6 +105,8 @@ type input struct {
 	stale bool // the peeked packet was consumed; read another before merging
 	done  bool
 	n     uint64 // packets read from this input
+	gz    bool   // offsets count decompressed bytes
+	off   int64  // classic pcap: offset of the next record
 }
 
 // open reads the input's file header. It looks only at what the header needs,
@@ -113,6 +115,7 @@ func open(in Input) (*input, error) {
 	fail := func(err error) error { return &ReadError{Input: in.Name, Err: err} }
 	raw := &errRecorder{r: in.R}
 	br := bufio.NewReaderSize(raw, readBufferSize)
+	gz := false
 	b, err := br.Peek(2)
 	if len(b) == 0 && err == io.EOF {
 		return nil, fail(ErrEmptyInput)
@@ -126,9 +129,13 @@ func open(in Input) (*input, error) {
 			if raw.err != nil {
 				err = raw.err
 			}
-			return nil, fail(fmt.Errorf("gzip: %w", err))
+			if !strings.HasPrefix(err.Error(), "gzip: ") {
+				err = fmt.Errorf("gzip: %w", err)
+			}
+			return nil, fail(err)
 		}
 		br = bufio.NewReaderSize(zr, readBufferSize)
+		gz = true
 	}
 	b, err = br.Peek(magicLen)
 	if raw.err != nil {
@@ -140,7 +147,7 @@ func open(in Input) (*input, error) {
 	if len(b) < magicLen {
 		return nil, fail(ErrNotCapture)
 	}
-	x := &input{name: in.Name, raw: raw, stale: true}
+	x := &input{name: in.Name, raw: raw, stale: true, gz: gz, off: pcapHeaderLen}
 	le, be := binary.LittleEndian.Uint32(b), binary.BigEndian.Uint32(b)
 	switch {
 	case le == ngBlockSectionHeader:
@@ -162,8 +169,12 @@ func open(in Input) (*input, error) {
 			return nil, fail(headerError(raw, err))
 		}
 		// pcapgo rejects records above the snaplen and sizes its buffer by
-		// it: accept what Wireshark accepts, and no more.
-		x.pcap.SetSnaplen(min(max(snaplen, maxCaptureLen), maxSnaplen))
+		// it. A record longer than the file's snaplen, or than Wireshark's
+		// 256 KiB, means the file is corrupt (a snaplen of 0 means unknown).
+		if snaplen == 0 || snaplen > maxCaptureLen {
+			snaplen = maxCaptureLen
+		}
+		x.pcap.SetSnaplen(snaplen)
 	default:
 		return nil, fail(ErrNotCapture)
 	}
@@ -192,6 +203,7 @@ func (x *input) read() (warning string, err error) {
 		}
 		x.data, x.ts, x.plink = data, ci.Timestamp, x.link
 		if err == nil {
+			x.off += pcapRecordHeaderLen + int64(len(data))
 			x.n++
 			x.have, x.stale = true, false
 			return "", nil
@@ -215,10 +227,30 @@ func (x *input) end(err error) (string, error) {
 		return "", nil
 	case x.raw.err != nil:
 		return "", &ReadError{Input: x.name, Packet: x.n + 1, Err: x.raw.err}
-	case err == io.ErrUnexpectedEOF:
-		return fmt.Sprintf("%s: cut short after packet %d (unexpected EOF); analysed up to the cut", x.name, x.n), nil
 	}
-	return fmt.Sprintf("%s: corrupt after packet %d (%v); analysed up to the corruption", x.name, x.n, err), nil
+	what := fmt.Sprintf("corrupt packet %d at %s (%v)", x.n+1, x.where(), strings.TrimPrefix(err.Error(), "pcapng: "))
+	if err == io.ErrUnexpectedEOF {
+		what = fmt.Sprintf("cut short in packet %d at %s", x.n+1, x.where())
+	}
+	switch x.n {
+	case 0:
+		return fmt.Sprintf("%s: %s: no packet could be read", x.name, what), nil
+	case 1:
+		return fmt.Sprintf("%s: %s; analysed the packet before it", x.name, what), nil
+	}
+	return fmt.Sprintf("%s: %s; analysed the %d packets before it", x.name, what, x.n), nil
+}
+
+// where names the offset of the record or block being read.
+func (x *input) where() string {
+	off := x.off
+	if x.ng != nil {
+		off = x.ng.start
+	}
+	if x.gz {
+		return fmt.Sprintf("byte %d of the decompressed data", off)
+	}
+	return fmt.Sprintf("byte %d", off)
 }
 
 // Source reads one or more captures, merges them into one timeline by

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"net/netip"
@@ -357,7 +358,7 @@ func TestSourceCutShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"lo-ethernet-cut.pcap: cut short after packet 19 (unexpected EOF); analysed up to the cut"}
+	want := []string{"lo-ethernet-cut.pcap: cut short in packet 20 at byte 1824; analysed the 19 packets before it"}
 	if len(segs) != 29 || !st.Truncated || !reflect.DeepEqual(st.Warnings, want) {
 		t.Errorf("got %d segments, Truncated %v, Warnings %q; want 29, true, %q", len(segs), st.Truncated, st.Warnings, want)
 	}
@@ -388,7 +389,7 @@ func TestSourceCorruptRecord(t *testing.T) {
 	copy(data[rec2+8:], []byte{0xf0, 0xff, 0xff, 0xff})
 	segs, st, err := readAll(t, Input{Name: "bad.pcap", R: bytes.NewReader(data)})
 	if err != nil || len(segs) != 1 || !st.Truncated || len(st.Warnings) != 1 ||
-		!strings.HasPrefix(st.Warnings[0], "bad.pcap: corrupt after packet 1 (") {
+		st.Warnings[0] != fmt.Sprintf("bad.pcap: corrupt packet 2 at byte %d (capture length exceeds snap length: 4294967280 > 65535); analysed the packet before it", rec2) {
 		t.Errorf("got %d segments, %+v, %v; want 1 segment and a corrupt warning", len(segs), st, err)
 	}
 }
