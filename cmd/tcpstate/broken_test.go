@@ -57,6 +57,8 @@ func brokenFiles(t *testing.T) []brokenFile {
 	unknown := []byte{0xad, 0x0b, 0, 0, 16, 0, 0, 0, 'a', 'b', 'c', 'd', 16, 0, 0, 0}
 	badLen := []byte{0xad, 0x0b, 0, 0, 13, 0, 0, 0, 'a', 'b', 'c', 'd', 'e', 13, 0, 0, 0}
 	return []brokenFile{
+		{name: "bad-packets.pcapng", how: "one handshake (3 packets) among 13 malformed frames on Ethernet, SLL2 and NULL interfaces (see badPackets)",
+			data: badPackets(), code: 0, packets: 16},
 		{name: "empty.pcap", how: "0 bytes", data: nil, code: 2,
 			stderr: "tcpstate: BROKEN/empty.pcap: empty file, not a capture\n"},
 		{name: "text.pcap", how: "a text file named .pcap", data: []byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"), code: 2,
@@ -250,4 +252,116 @@ func TestMainHelper(t *testing.T) {
 	var out bytes.Buffer
 	err := run(t.Context(), args, nil, &out, os.Stderr)
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// badPackets is a pcapng with three interfaces (Ethernet, Linux SLL2, BSD
+// NULL) holding a valid IPv4 handshake and one frame of each malformation
+// the decoder must count and skip without reading past the frame.
+// TestBadPackets checks the counts.
+func badPackets() []byte {
+	le := binary.LittleEndian
+	u16 := func(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	tcp := func(doff byte, flags byte) []byte {
+		h := make([]byte, 20)
+		copy(h, cat(u16(40000), u16(80)))
+		h[12], h[13] = doff<<4, flags
+		return h
+	}
+	ip4 := func(ihl byte, total uint16, payload []byte) []byte {
+		h := make([]byte, 20)
+		h[0], h[8], h[9] = 0x40|ihl, 64, 6
+		copy(h[2:], u16(total))
+		copy(h[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+		return cat(h, payload)
+	}
+	ip6 := func(next byte, plen uint16, payload []byte) []byte {
+		h := make([]byte, 40)
+		h[0], h[6], h[7] = 0x60, next, 64
+		copy(h[4:], u16(plen))
+		h[23], h[39] = 1, 2
+		return cat(h, payload)
+	}
+	eth := func(typ uint16, payload []byte) []byte {
+		return cat([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1}, u16(typ), payload)
+	}
+	good := func(flags byte) []byte { return eth(0x0800, ip4(5, 40, tcp(5, flags))) }
+	// Nine destination-options headers, each naming the next: longer than
+	// any chain tcpstate walks.
+	var chain []byte
+	for range 9 {
+		chain = append(chain, 60, 0, 1, 4, 0, 0, 0, 0) // next: destination options, 8 bytes, PadN
+	}
+	type frame struct {
+		iface uint32
+		data  []byte
+	}
+	frames := []frame{
+		{0, good(0x02)}, // SYN
+		{0, eth(0x0800, ip4(4, 40, tcp(5, 0x10)))},                                 // IHL 4
+		{0, eth(0x0800, ip4(5, 40, tcp(4, 0x10)))},                                 // TCP data offset 4
+		{0, eth(0x0800, ip4(5, 80, tcp(15, 0x10)))},                                // data offset past the frame
+		{0, eth(0x0800, ip4(5, 1500, tcp(5, 0x18)))},                               // IP length longer than the uncut frame
+		{0, eth(0x0800, ip4(5, 30, tcp(5, 0x10)))},                                 // IP length shorter than the headers
+		{0, eth(0x86DD, ip6(60, uint16(len(chain)+20), cat(chain, tcp(5, 0x10))))}, // extension-header chain too long
+		{0, eth(0x86DD, ip6(60, 200, []byte{6, 30, 0, 0}))},                        // extension header past the packet
+		{0, nil},                            // zero-length frame
+		{0, good(0x12)},                     // SYN-ACK (addresses and ports of the SYN: this test counts, it does not replay)
+		{1, []byte{0x08, 0x00, 0, 0, 0, 0}}, // SLL2 header cut
+		{2, []byte{2, 0}},                   // NULL header cut
+		{0, eth(0x0800, []byte{0x45, 0})},   // IPv4 header cut
+		{1, cat([]byte{0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0}, ip4(5, 40, tcp(0, 0x10)))}, // SLL2, data offset 0
+		{2, cat([]byte{2, 0, 0, 0}, ip4(15, 40, tcp(5, 0x10)))},                                                      // NULL, IHL past the frame and the length
+		{0, good(0x10)}, // ACK
+	}
+	block := func(typ uint32, body []byte) []byte {
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		n := uint32(len(body) + 12)
+		return cat(le.AppendUint32(nil, typ), le.AppendUint32(nil, n), body, le.AppendUint32(nil, n))
+	}
+	shb := cat(le.AppendUint32(nil, 0x1A2B3C4D), []byte{1, 0, 0, 0}, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	out := block(0x0A0D0D0A, shb)
+	for _, link := range []uint16{1, 276, 0} {
+		out = append(out, block(1, cat(le.AppendUint16(nil, link), []byte{0, 0}, le.AppendUint32(nil, 0)))...)
+	}
+	for i, f := range frames {
+		ts := uint64(1_700_000_000_000_000 + i*1000) // µs
+		epb := cat(le.AppendUint32(nil, f.iface), le.AppendUint32(nil, uint32(ts>>32)), le.AppendUint32(nil, uint32(ts)),
+			le.AppendUint32(nil, uint32(len(f.data))), le.AppendUint32(nil, uint32(len(f.data))), f.data)
+		out = append(out, block(6, epb)...)
+	}
+	return out
+}
+
+// TestBadPackets: every malformed frame of bad-packets.pcapng is counted
+// under its reason, and the handshake around them is still analysed.
+func TestBadPackets(t *testing.T) {
+	out, errs, code := tcpstate(t, nil, "-f", "json", filepath.Join(brokenDir, "bad-packets.pcapng"))
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var r struct {
+		Capture struct {
+			Packets    int            `json:"packets"`
+			TCPPackets int            `json:"tcp_packets"`
+			Skipped    map[string]int `json:"skipped"`
+		} `json:"capture"`
+		Summary struct {
+			Connections int `json:"connections"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"bad-header": 9, "truncated": 4}
+	for k, v := range r.Capture.Skipped {
+		if v != want[k] {
+			t.Errorf("skipped[%s] = %d; want %d", k, v, want[k])
+		}
+	}
+	if r.Capture.Packets != 16 || r.Capture.TCPPackets != 3 || r.Summary.Connections != 1 {
+		t.Errorf("%d packets, %d TCP, %d connections; want 16, 3, 1 (skipped %v)", r.Capture.Packets, r.Capture.TCPPackets, r.Summary.Connections, r.Capture.Skipped)
+	}
 }

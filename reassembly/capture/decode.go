@@ -120,6 +120,11 @@ type Decoder struct {
 	// all of them share the layer values above, so a parser costs a few words.
 	parsers [numLinkKinds]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+
+	// Whole says that the next frames are whole (the capture did not cut
+	// them to a snaplen): an IP or TCP header that claims bytes beyond the
+	// frame is then malformed (bad-header), not cut short (truncated).
+	Whole bool
 }
 
 // NewDecoder returns a Decoder ready for any supported link type.
@@ -347,6 +352,9 @@ func classifyTCP(data []byte, ipTruncated bool) reassembly.SkipReason {
 // ipTruncated reports whether the capture holds fewer bytes of the last
 // decoded IP datagram of type t than its length field says (snaplen).
 func (d *Decoder) ipTruncated(t gopacket.LayerType) bool {
+	if d.Whole {
+		return false // the frame is all there was: a longer IP length lies
+	}
 	switch t {
 	case layers.LayerTypeIPv4:
 		return len(d.ip4.Contents)+len(d.ip4.Payload) < int(d.ip4.Length)

@@ -52,3 +52,28 @@ func TestFastPathOnEveryCapture(t *testing.T) {
 		t.Errorf("fast path decoded %d of %d frames; want at least 90%%", took, frames)
 	}
 }
+
+// TestWholeFrameLengthLies: an IP length beyond the frame is a snaplen cut
+// when the capture cut the frame, and a lie when it did not.
+func TestWholeFrameLengthLies(t *testing.T) {
+	frame := ethTCP4(t, testTCP(reassembly.ACK|reassembly.PSH), 100)
+	frame = frame[:len(frame)-60] // 40 bytes of payload left, the IP length says 100
+	d := NewDecoder()
+	var seg reassembly.Segment
+	if r := d.Decode(frame, reassembly.LinkTypeEthernet, &seg); r != reassembly.NotSkipped || seg.Len != 100 || seg.Captured != 40 {
+		t.Fatalf("cut frame: %v, Len %d, Captured %d; want a segment of 100 bytes, 40 captured", r, seg.Len, seg.Captured)
+	}
+	// The TCP header itself beyond the frame: kept as a fixed header when
+	// cut, malformed when whole.
+	short := frame[:ethernetHeaderLen+ipv4MinHeaderLen+tcpMinHeaderLen-4]
+	for _, whole := range []bool{false, true} {
+		d.Whole = whole
+		want := reassembly.SkipTruncated
+		if whole {
+			want = reassembly.SkipBadHeader
+		}
+		if r := d.Decode(short, reassembly.LinkTypeEthernet, &seg); r != want {
+			t.Errorf("Whole=%v: TCP header past the frame: %v; want %v", whole, r, want)
+		}
+	}
+}

@@ -60,6 +60,8 @@ type ngReader struct {
 	// pos is the offset of the next block in the stream; start that of the
 	// block read last (for error messages).
 	pos, start int64
+	// orig is the original length of the packet next returned last.
+	orig uint32
 }
 
 // newNgReader reads the first section header block from r.
@@ -267,13 +269,15 @@ func (ng *ngReader) next() (data []byte, link reassembly.LinkType, ts time.Time,
 				return nil, 0, time.Time{}, fmt.Errorf("pcapng: captured length %d exceeds block", caplen)
 			}
 			ng.last = ifc.time(uint64(ng.u32(body[4:8]))<<32 | uint64(ng.u32(body[8:12])))
+			ng.orig = ng.u32(body[16:20])
 			return body[ngEPBFixedLen : ngEPBFixedLen+caplen], ifc.link, ng.last, nil
 		case ngBlockSimplePacket:
 			if len(ng.ifaces) == 0 || len(body) < ngSPBFixedLen {
 				return nil, 0, time.Time{}, errors.New("pcapng: simple packet block without interface")
 			}
 			ifc := &ng.ifaces[0]
-			caplen := min(ng.u32(body[0:4]), uint32(len(body)-ngSPBFixedLen))
+			ng.orig = ng.u32(body[0:4])
+			caplen := min(ng.orig, uint32(len(body)-ngSPBFixedLen))
 			if ifc.snaplen != 0 {
 				caplen = min(caplen, ifc.snaplen)
 			}

@@ -101,7 +101,8 @@ type input struct {
 	data  []byte
 	ts    time.Time
 	plink reassembly.LinkType
-	have  bool // data, ts and plink hold the input's next packet
+	cut   bool // the capture kept less of the packet than was on the wire (snaplen)
+	have  bool // data, ts, plink and cut hold the input's next packet
 	stale bool // the peeked packet was consumed; read another before merging
 	done  bool
 	n     uint64 // packets read from this input
@@ -201,7 +202,7 @@ func (x *input) read() (warning string, err error) {
 		if err == io.EOF && ci.CaptureLength > 0 {
 			err = io.ErrUnexpectedEOF // record header read, no data
 		}
-		x.data, x.ts, x.plink = data, ci.Timestamp, x.link
+		x.data, x.ts, x.plink, x.cut = data, ci.Timestamp, x.link, ci.Length > len(data)
 		if err == nil {
 			x.off += pcapRecordHeaderLen + int64(len(data))
 			x.n++
@@ -212,7 +213,7 @@ func (x *input) read() (warning string, err error) {
 	}
 	data, link, ts, err := x.ng.next()
 	if err == nil {
-		x.data, x.ts, x.plink = data, ts, link
+		x.data, x.ts, x.plink, x.cut = data, ts, link, int64(x.ng.orig) > int64(len(data))
 		x.n++
 		x.have, x.stale = true, false
 		return "", nil
@@ -312,7 +313,13 @@ func (s *Source) Next(seg *reassembly.Segment) error {
 		x.stale = true
 		s.frame++
 		seg.Frame, seg.Time = s.frame, x.ts
+		s.dec.Whole = !x.cut
 		r := s.dec.Decode(x.data, x.plink, seg)
+		if r == reassembly.NotSkipped && seg.Captured < seg.Len && !x.cut {
+			// The IP header claims bytes the frame does not hold, and the
+			// capture did not cut it: the length lies.
+			r = reassembly.SkipBadHeader
+		}
 		s.count(x, r)
 		if r == reassembly.NotSkipped {
 			return nil
