@@ -76,7 +76,13 @@ type Assembler struct {
 	info  SegInfo
 	live  int // connections tracked, previous incarnations included
 	peak  int
-	idle  idleQueue // every tracked connection, by when Sweep should look at it
+	// MaxConns, when positive, bounds the connections tracked at once: a
+	// new connection beyond it first evicts the least recently active one,
+	// closed as Evicted with its verdict as of that moment. This keeps
+	// memory bounded under a SYN flood of distinct four-tuples.
+	MaxConns int
+	evicted  uint64
+	idle     idleQueue // every tracked connection, by when Sweep should look at it
 }
 
 // NewAssembler returns an Assembler that reports to h.
@@ -91,6 +97,9 @@ func (a *Assembler) Len() int { return a.conns.n }
 // two incarnations for a moment); Peak the most ever tracked at once.
 func (a *Assembler) Live() int { return a.live }
 
+// Evicted returns how many connections MaxConns made room for.
+func (a *Assembler) Evicted() uint64 { return a.evicted }
+
 // Peak returns the largest number of connections tracked at once.
 func (a *Assembler) Peak() int { return a.peak }
 
@@ -101,6 +110,9 @@ func (a *Assembler) Add(seg *Segment) {
 	c := a.conns.get(&k, h)
 	switch {
 	case c == nil:
+		if a.MaxConns > 0 && a.live >= a.MaxConns {
+			a.evict(seg.Time)
+		}
 		c = a.open(&k, h, seg, nil)
 	case a.startsNew(c, seg):
 		c = a.open(&k, h, seg, c)
@@ -148,6 +160,33 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 			a.conns.del(&c.Key, c.Key.hash())
 			a.close(c, now, Finished)
 		}
+	}
+}
+
+// evict closes the least recently active connection (with its previous
+// incarnation, if any) to make room for a new one. The idle queue is keyed
+// by each connection's last segment as of its last visit, so an entry whose
+// connection has been active since is put back at its true time first.
+func (a *Assembler) evict(now time.Time) {
+	for len(a.idle) > 0 {
+		e := a.idle.pop()
+		c := e.c
+		switch {
+		case c.ID != e.id || c.superseded:
+			continue // closed and recycled, or a previous incarnation
+		case c.Last.UnixNano() > e.at:
+			a.idle.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID})
+			continue
+		}
+		a.conns.del(&c.Key, c.Key.hash())
+		if p := c.Prev; p != nil {
+			c.Prev = nil
+			a.close(p, now, Evicted)
+			a.evicted++
+		}
+		a.close(c, now, Evicted)
+		a.evicted++
+		return
 	}
 }
 

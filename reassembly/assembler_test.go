@@ -156,3 +156,35 @@ func FuzzSeq(f *testing.F) {
 		}
 	})
 }
+
+// evictRecorder records which connections were closed, and why.
+type evictRecorder struct {
+	countHandler
+	closed []uint64
+	why    []CloseReason
+}
+
+func (h *evictRecorder) Close(c *Conn, _ time.Time, why CloseReason) {
+	h.closed, h.why = append(h.closed, c.ID), append(h.why, why)
+}
+
+// TestMaxConnsEvictsLeastRecentlyActive: with room for three, a fourth
+// connection evicts the one idle longest, not the one opened first.
+func TestMaxConnsEvictsLeastRecentlyActive(t *testing.T) {
+	h := &evictRecorder{}
+	a := NewAssembler(h)
+	a.MaxConns = 3
+	port := func(p uint16) netip.AddrPort { return netip.AddrPortFrom(tA.Addr(), p) }
+	a.Add(mk(1, 0, port(1), tB, SYN, 100, 0, 0))
+	a.Add(mk(2, time.Second, port(2), tB, SYN, 100, 0, 0))
+	a.Add(mk(3, 2*time.Second, port(3), tB, SYN, 100, 0, 0))
+	a.Add(mk(4, 3*time.Second, port(1), tB, SYN, 100, 0, 0)) // #1 retransmits: now the most recent
+	a.Add(mk(5, 4*time.Second, port(4), tB, SYN, 100, 0, 0))
+	if len(h.closed) != 1 || h.closed[0] != 2 || h.why[0] != Evicted || a.Evicted() != 1 || a.Live() != 3 {
+		t.Fatalf("closed %v (%v), evicted %d, live %d; want #2 evicted, 3 live", h.closed, h.why, a.Evicted(), a.Live())
+	}
+	a.Add(mk(6, 5*time.Second, port(5), tB, SYN, 100, 0, 0))
+	if len(h.closed) != 2 || h.closed[1] != 3 || a.Peak() != 3 {
+		t.Fatalf("closed %v, peak %d; want #3 evicted next, peak 3", h.closed, a.Peak())
+	}
+}

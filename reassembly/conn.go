@@ -115,6 +115,7 @@ const (
 	EndOfCapture CloseReason = iota // the input ended
 	Superseded                      // a new incarnation of the four-tuple took over
 	Finished                        // the handler reported it Done (Sweep)
+	Evicted                         // the table was full (MaxConns): the least recently active connection made room
 )
 
 // Conn is one TCP connection (one incarnation of a four-tuple) as the

@@ -25,6 +25,9 @@ type Stats struct {
 	// PeakConnections is the most connections an Assembler tracked at once
 	// (set by whoever drives the Assemblers; a Source leaves it 0).
 	PeakConnections int
+	// EvictedConnections is how many connections were closed early to keep
+	// the tracked ones under a bound (Assembler.MaxConns).
+	EvictedConnections uint64
 }
 
 // LinkCount is the number of packets read with one link type.

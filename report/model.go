@@ -41,6 +41,8 @@ type Capture struct {
 	// PeakConnections is the most connections tracked at once (open, or
 	// closed less than 2×MSL ago): what memory followed.
 	PeakConnections int `json:"peak_connections"`
+	// EvictedConnections is how many connections --max-conns closed early.
+	EvictedConnections uint64 `json:"evicted_connections"`
 }
 
 // LinkType is a link type seen in the capture and how many packets used it.

@@ -39,6 +39,15 @@ type pipeline struct {
 	progress func(packets uint64)
 	// stream, when set, receives every connection as one JSON line.
 	stream *connStream
+	// maxConns bounds the connections tracked at once, shared evenly by
+	// the workers (0: no bound).
+	maxConns int
+}
+
+// runStats is what the run learned beyond the report.
+type runStats struct {
+	peak    int    // most connections tracked at once
+	evicted uint64 // connections evicted by maxConns
 }
 
 // ctxEvery is how many packets pass between checks for cancellation.
@@ -65,6 +74,9 @@ func (p *pipeline) newWorker(i int) *worker {
 		w.tr.OnDone = w.streamed
 	}
 	w.asm = reassembly.NewAssembler(w.tr)
+	if p.maxConns > 0 {
+		w.asm.MaxConns = max(1, (p.maxConns+p.jobs-1)/max(p.jobs, 1))
+	}
 	return w
 }
 
@@ -129,7 +141,7 @@ func (s *sweepClock) tick(t time.Time) bool {
 
 // run reads src to the end (or until ctx is cancelled) and returns the
 // merged builder and the peak number of connections tracked.
-func (p *pipeline) run(ctx context.Context, src segmentSource) (*report.Builder, int, error) {
+func (p *pipeline) run(ctx context.Context, src segmentSource) (*report.Builder, runStats, error) {
 	every := p.sweepEvery
 	if every <= 0 {
 		every = p.cfg.MSL / 2
@@ -143,26 +155,27 @@ func (p *pipeline) run(ctx context.Context, src segmentSource) (*report.Builder,
 		ws, err = p.runSharded(ctx, src, clock)
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, runStats{}, err
 	}
+	var rs runStats
 	for _, w := range ws {
 		if w.err != nil {
-			return nil, 0, w.err
+			return nil, runStats{}, w.err
 		}
+		rs.evicted += w.asm.Evicted()
 	}
 	b := ws[0].b
 	for _, w := range ws[1:] {
 		b.Merge(w.b)
 	}
-	peak := 0
 	for i := range ws[0].lives {
 		n := 0
 		for _, w := range ws {
 			n += w.lives[i]
 		}
-		peak = max(peak, n)
+		rs.peak = max(rs.peak, n)
 	}
-	return b, peak, nil
+	return b, rs, nil
 }
 
 // runOne is the whole analysis on the calling goroutine.

@@ -156,7 +156,7 @@ func TestAllConnectionsStream(t *testing.T) {
 	var first []byte
 	for _, jobs := range []int{1, 2, 3} {
 		out := filepath.Join(dir, "all.jsonl")
-		stdout, stderr, code := tcpstate(t, nil, "-q", "-f", "json", "-j", itoa(jobs), "--max-connections", "10", "--all-connections", out, in)
+		stdout, stderr, code := tcpstate(t, nil, "-q", "-f", "json", "-j", itoa(jobs), "--list-connections", "10", "--all-connections", out, in)
 		if code != 0 {
 			t.Fatalf("jobs %d: exit %d: %s", jobs, code, stderr)
 		}

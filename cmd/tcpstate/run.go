@@ -49,8 +49,9 @@ type options struct {
 	quiet        bool
 	version      bool
 	jobs         int
-	maxConns     int
-	maxFindings  int
+	listConns    int
+	listFindings int
+	maxTracked   int
 	progress     string
 	allConns     string
 	cpuProfile   string
@@ -72,8 +73,14 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.DurationVar(&o.finTimeout, "fin-timeout", def.FinTimeout, "idle FIN_WAIT_2 presumed dropped after this (Linux tcp_fin_timeout)")
 	fs.DurationVar(&o.closeWaitMin, "close-wait-min", def.CloseWaitMin, "a half-closed endpoint still sending is a leak once idle this long in CLOSE_WAIT")
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "analyse on `N` cores (connections sharded by four-tuple; same report for any N)")
-	fs.IntVar(&o.maxConns, "max-connections", report.DefaultLimits().Connections, "list at most `N` connections in full, then as many notable ones (counts stay exact; -1: all)")
-	fs.IntVar(&o.maxFindings, "max-findings", report.DefaultLimits().FindingsPerKind, "list at most `N` findings of each kind (counts stay exact; -1: all)")
+	fs.IntVar(&o.listConns, "list-connections", report.DefaultLimits().Connections, "list at most `N` connections in full, then as many notable ones (counts stay exact; -1: all)")
+	fs.IntVar(&o.listFindings, "list-findings", report.DefaultLimits().FindingsPerKind, "list at most `N` findings of each kind (counts stay exact; -1: all)")
+	fs.IntVar(&o.maxTracked, "max-conns", defaultMaxConns, "track at most `N` connections at once; beyond, the least recently active one is evicted early (bounds memory under floods; 0: no limit)")
+	// The names of the first release, before --max-conns came.
+	fs.IntVar(&o.listConns, "max-connections", report.DefaultLimits().Connections, "")
+	fs.IntVar(&o.listFindings, "max-findings", report.DefaultLimits().FindingsPerKind, "")
+	_ = fs.MarkDeprecated("max-connections", "use --list-connections (--max-conns bounds the connections tracked)")
+	_ = fs.MarkDeprecated("max-findings", "use --list-findings")
 	fs.StringVar(&o.allConns, "all-connections", "", "also write every connection to `file`, one JSON object per line (JSON Lines), as they finish")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings or progress on stderr; text report without ladder diagrams")
@@ -134,15 +141,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if o.jobs < 1 {
 		return usagef("--jobs must be at least 1")
 	}
-	if o.maxConns == 0 || o.maxConns < -1 || o.maxFindings == 0 || o.maxFindings < -1 {
-		return usagef("--max-connections and --max-findings must be positive, or -1 for no limit")
+	if o.listConns == 0 || o.listConns < -1 || o.listFindings == 0 || o.listFindings < -1 {
+		return usagef("--list-connections and --list-findings must be positive, or -1 for no limit")
+	}
+	if o.maxTracked < 0 {
+		return usagef("--max-conns must be positive, or 0 for no limit")
 	}
 	switch o.progress {
 	case "auto", "always", "never":
 	default:
 		return usagef("--progress must be auto, always or never, not %q", o.progress)
 	}
-	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.maxConns, FindingsPerKind: o.maxFindings}, jobs: o.jobs,
+	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.listConns, FindingsPerKind: o.listFindings}, jobs: o.jobs, maxConns: o.maxTracked,
 		allConns: o.allConns}
 	if !o.quiet && wantProgress(o.progress, stderr) {
 		an.progress = stderr
@@ -182,6 +192,8 @@ type analysis struct {
 	cfg  fsm.Config
 	lim  report.Limits
 	jobs int
+	// maxConns bounds the connections tracked at once (0: no bound).
+	maxConns int
 	// sweepEvery overrides the pipeline's sweep interval (tests).
 	sweepEvery time.Duration
 	// progress, when set, receives the progress bar.
@@ -221,7 +233,7 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 			total = -1
 		}
 	}
-	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery}
+	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery, maxConns: an.maxConns}
 	if an.progress != nil {
 		bar := newProgress(an.progress, max(total, 0))
 		for i := range inputs {
@@ -244,7 +256,7 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 		defer stream.abort()
 		p.stream = newConnStream(stream.f, max(an.jobs, 1))
 	}
-	b, peak, err := p.run(ctx, src)
+	b, rs, err := p.run(ctx, src)
 	if p.stream != nil {
 		if werr := p.stream.wait(); err == nil && werr != nil {
 			err = fmt.Errorf("write %s: %v", an.allConns, werr)
@@ -262,13 +274,22 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 	if st.Packets == 0 && ctx.Err() == nil {
 		return nil, noPackets(st)
 	}
-	st.PeakConnections = peak
+	st.PeakConnections, st.EvictedConnections = rs.peak, rs.evicted
+	if rs.evicted > 0 {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d connections were evicted before they were over, to track at most %d at once (--max-conns): their verdicts are as of eviction, and a later packet of one starts a new connection", rs.evicted, an.maxConns))
+	}
 	// The workers' connection tables and free lists are garbage now: collect
 	// them before the report is rendered, so that the heap the collector
 	// grows to follows what the report keeps, not the peak of the stream.
 	runtime.GC()
 	return b.Report("tcpstate "+version, st, an.cfg), nil
 }
+
+// defaultMaxConns bounds the connections tracked at once: about 4.5 KB
+// each, so 1,000,000 is about 4.5 GB, which an ordinary machine has. Busy
+// servers' captures track far fewer (a connection is released 60 s after
+// its last segment); a flood of distinct four-tuples reaches it.
+const defaultMaxConns = 1_000_000
 
 // noPackets is the error for captures of which not one packet could be
 // read: there is nothing to report on, and an empty report would pass for a

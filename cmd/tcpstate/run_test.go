@@ -49,7 +49,8 @@ func TestCLIErrors(t *testing.T) {
 		{"bad duration", []string{"--msl", "0s", popTrace}, 2, "--msl"},
 		{"stdin twice", []string{"-", "-"}, 2, "more than once"},
 		{"no workers", []string{"-j", "0", popTrace}, 2, "--jobs must be at least 1"},
-		{"zero list limit", []string{"--max-connections", "0", popTrace}, 2, "--max-connections"},
+		{"zero list limit", []string{"--list-connections", "0", popTrace}, 2, "--list-connections"},
+		{"negative tracking bound", []string{"--max-conns", "-5", popTrace}, 2, "--max-conns must be positive"},
 		{"stream to stdout", []string{"--all-connections", "-", popTrace}, 2, "--all-connections needs a file name"},
 		{"stream over the input", []string{"--all-connections", popTrace, popTrace}, 2, "would overwrite an input"},
 	}
