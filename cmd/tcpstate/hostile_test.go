@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,10 +16,10 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
-// synFlood writes n lone SYNs, 1 ms apart, each from its own four-tuple
+// synFlood writes n lone SYNs, step apart, each from its own four-tuple
 // (distinct client addresses and ports) to one of two servers, as a
 // spoofed flood looks: nothing ever answers.
-func synFlood(t *testing.T, n int) []byte {
+func synFlood(t *testing.T, n int, step time.Duration) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w := pcapgo.NewWriter(&buf)
@@ -38,7 +40,7 @@ func synFlood(t *testing.T, n int) []byte {
 		binary.BigEndian.PutUint16(tcp[0:], uint16(1024+i%256))
 		binary.BigEndian.PutUint16(tcp[2:], 80)
 		binary.BigEndian.PutUint32(tcp[4:], uint32(i)*2654435761)
-		ci := gopacket.CaptureInfo{Timestamp: t0.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(frame), Length: len(frame)}
+		ci := gopacket.CaptureInfo{Timestamp: t0.Add(time.Duration(i) * step), CaptureLength: len(frame), Length: len(frame)}
 		if err := w.WritePacket(ci, frame); err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +56,7 @@ func synFlood(t *testing.T, n int) []byte {
 // their verdict is already final.
 func TestSynFloodWithinMaxConns(t *testing.T) {
 	const n, bound = 100_000, 8000
-	flood := synFlood(t, n)
+	flood := synFlood(t, n, time.Millisecond)
 	type rep struct {
 		Capture struct {
 			Peak     int      `json:"peak_connections"`
@@ -94,5 +96,26 @@ func TestSynFloodWithinMaxConns(t *testing.T) {
 		if !reflect.DeepEqual(r.Summary, free.Summary) || !reflect.DeepEqual(r.Groups, free.Groups) {
 			t.Errorf("-j %s: bounded run differs:\nsummary %s\nwant    %s\ngroups %.300s\nwant   %.300s", jobs, r.Summary, free.Summary, r.Groups, free.Groups)
 		}
+	}
+}
+
+// TestWriteSynFlood writes synFlood(N) to a file for scripts/synflood.sh:
+// TCPSTATE_SYNFLOOD=path:N:STEP (STEP a Go duration). Skipped otherwise.
+func TestWriteSynFlood(t *testing.T) {
+	spec := os.Getenv("TCPSTATE_SYNFLOOD")
+	if spec == "" {
+		t.Skip("set TCPSTATE_SYNFLOOD=path:N (scripts/synflood.sh does)")
+	}
+	f := strings.Split(spec, ":")
+	if len(f) != 3 {
+		t.Fatalf("TCPSTATE_SYNFLOOD=%q: want path:N:STEP", spec)
+	}
+	n, err := strconv.Atoi(f[1])
+	step, err2 := time.ParseDuration(f[2])
+	if err != nil || err2 != nil || n <= 0 || step <= 0 {
+		t.Fatalf("TCPSTATE_SYNFLOOD=%q: want path:N:STEP", spec)
+	}
+	if err := os.WriteFile(f[0], synFlood(t, n, step), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
