@@ -119,3 +119,168 @@ func TestWriteSynFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// tcpFrame is one Ethernet/IPv4/TCP frame between 10.0.0.1:40000 (client)
+// and 192.0.2.80:80.
+type tcpFrame struct {
+	fromServer bool
+	flags      byte
+	seq, ack   uint32
+	payload    int // bytes claimed by the IP length (header-only capture)
+}
+
+// writeFrames writes frames 1 ms apart as a header-only capture.
+func writeFrames(t *testing.T, frames func(emit func(tcpFrame))) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(54, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 54)
+	frame[12], frame[13] = 0x08, 0x00
+	ip, tcp := frame[14:34], frame[34:]
+	ip[0], ip[8], ip[9] = 0x45, 64, 6
+	tcp[12] = 5 << 4
+	binary.BigEndian.PutUint16(tcp[14:], 65535)
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	i := 0
+	frames(func(f tcpFrame) {
+		cli, srv := []byte{10, 0, 0, 1}, []byte{192, 0, 2, 80}
+		cp, sp := uint16(40000), uint16(80)
+		if f.fromServer {
+			cli, srv, cp, sp = srv, cli, sp, cp
+		}
+		copy(ip[12:], cli)
+		copy(ip[16:], srv)
+		binary.BigEndian.PutUint16(ip[2:], uint16(40+f.payload))
+		binary.BigEndian.PutUint16(tcp[0:], cp)
+		binary.BigEndian.PutUint16(tcp[2:], sp)
+		binary.BigEndian.PutUint32(tcp[4:], f.seq)
+		binary.BigEndian.PutUint32(tcp[8:], f.ack)
+		tcp[13] = f.flags
+		ci := gopacket.CaptureInfo{Timestamp: t0.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(frame), Length: len(frame) + f.payload}
+		if err := w.WritePacket(ci, frame); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	return buf.Bytes()
+}
+
+// hostileReport is the part of the JSON report the hostile tests read.
+type hostileReport struct {
+	Capture struct {
+		Packets int `json:"packets"`
+		Peak    int `json:"peak_connections"`
+	} `json:"capture"`
+	Summary struct {
+		Connections int            `json:"connections"`
+		Findings    map[string]int `json:"findings"`
+	} `json:"summary"`
+	Connections []struct {
+		Packets struct {
+			C2S int `json:"client_to_server"`
+			S2C int `json:"server_to_client"`
+		} `json:"packets"`
+		ClientTimeline []json.RawMessage `json:"client_timeline"`
+		ServerTimeline []json.RawMessage `json:"server_timeline"`
+		Anomalies      []json.RawMessage `json:"anomalies"`
+	} `json:"connections"`
+}
+
+func analyseHostile(t *testing.T, capture []byte) (hostileReport, int) {
+	t.Helper()
+	out, errs, code := tcpstate(t, capture, "-q", "-f", "json", "-j", "1", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r hostileReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r, len(out)
+}
+
+const (
+	fSYN, fRST, fPSH, fACK, fFIN = 0x02, 0x04, 0x08, 0x10, 0x01
+)
+
+// TestFourTupleReused100000Times: 100,000 incarnations of one four-tuple
+// (handshake, then an abort) are 100,000 connections, each superseded by
+// the next, so no more than two are ever tracked at once.
+func TestFourTupleReused100000Times(t *testing.T) {
+	const n = 100_000
+	r, _ := analyseHostile(t, writeFrames(t, func(emit func(tcpFrame)) {
+		for i := range uint32(n) {
+			c, s := i*1_000_003, i*7_000_001+5
+			emit(tcpFrame{flags: fSYN, seq: c})
+			emit(tcpFrame{fromServer: true, flags: fSYN | fACK, seq: s, ack: c + 1})
+			emit(tcpFrame{flags: fACK, seq: c + 1, ack: s + 1})
+			emit(tcpFrame{flags: fRST | fACK, seq: c + 1, ack: s + 1})
+		}
+	}))
+	if r.Summary.Connections != n || r.Capture.Packets != 4*n || r.Capture.Peak > 2 {
+		t.Fatalf("%d connections, %d packets, peak %d; want %d, %d, at most 2", r.Summary.Connections, r.Capture.Packets, r.Capture.Peak, n, 4*n)
+	}
+	if r.Summary.Findings["reset"] != n {
+		t.Errorf("reset findings %d; want %d", r.Summary.Findings["reset"], n)
+	}
+}
+
+// TestRSTStormAndLongConnectionStayBounded: one connection with 200,000
+// RSTs after its handshake, and one with 1,000,000 data segments, keep
+// bounded timelines, anomalies and report sizes, and count every packet.
+func TestRSTStormAndLongConnectionStayBounded(t *testing.T) {
+	const isn = 0xFFFF_F000 // the client's data crosses the 2^32 wrap at once
+	handshake := func(emit func(tcpFrame)) {
+		emit(tcpFrame{flags: fSYN, seq: isn})
+		emit(tcpFrame{fromServer: true, flags: fSYN | fACK, seq: 900, ack: isn + 1})
+		emit(tcpFrame{flags: fACK, seq: isn + 1, ack: 901})
+	}
+	tests := []struct {
+		name    string
+		segs    int
+		segment func(i uint32) tcpFrame
+		clean   bool // no finding and no anomaly expected
+	}{
+		{"rst storm", 200_000, func(i uint32) tcpFrame {
+			return tcpFrame{fromServer: i%2 == 0, flags: fRST, seq: isn + 1 + i*977} // in and out of window, both ways
+		}, false},
+		{"long connection", 1_000_000, func(i uint32) tcpFrame {
+			if i%2 == 0 {
+				return tcpFrame{flags: fPSH | fACK, seq: isn + 1 + (i/2)*1000, ack: 901, payload: 1000} // 500 MB: wraps
+			}
+			return tcpFrame{fromServer: true, flags: fACK, seq: 901, ack: isn + 1 + (i/2+1)*1000}
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, size := analyseHostile(t, writeFrames(t, func(emit func(tcpFrame)) {
+				handshake(emit)
+				for i := range uint32(tt.segs) {
+					emit(tt.segment(i))
+				}
+			}))
+			if r.Capture.Packets != tt.segs+3 || r.Summary.Connections != 1 || len(r.Connections) != 1 {
+				t.Fatalf("%d packets, %d connections; want %d, 1", r.Capture.Packets, r.Summary.Connections, tt.segs+3)
+			}
+			c := r.Connections[0]
+			if c.Packets.C2S+c.Packets.S2C != tt.segs+3 {
+				t.Errorf("connection counts %d packets; want %d", c.Packets.C2S+c.Packets.S2C, tt.segs+3)
+			}
+			if len(c.ClientTimeline) > 64 || len(c.ServerTimeline) > 64 || len(c.Anomalies) > 32 || size > 64<<10 {
+				t.Errorf("timelines %d and %d, %d anomalies, report %d bytes: not bounded", len(c.ClientTimeline), len(c.ServerTimeline), len(c.Anomalies), size)
+			}
+			if tt.clean {
+				n := 0
+				for _, v := range r.Summary.Findings {
+					n += v
+				}
+				if n != 0 || len(c.Anomalies) != 0 || len(c.ClientTimeline) != 2 {
+					t.Errorf("findings %v, %d anomalies, client timeline %d changes: the wrap confused the replay", r.Summary.Findings, len(c.Anomalies), len(c.ClientTimeline))
+				}
+			}
+		})
+	}
+}
