@@ -42,6 +42,79 @@ type Builder struct {
 	notable connHeap // the smallest IDs among the rest that are notable
 	finds   [fsm.NumKinds]findHeap
 	groups  map[groupKey]*groupAgg
+	// clients holds the keys of the client groups kept (maxClientGroups
+	// with the lowest hashes); lost counts, per kind, the findings of the
+	// client groups not kept.
+	clients boundedMax[hashedKey]
+	lost    [fsm.NumKinds]int
+}
+
+// maxClientGroups bounds the per-client groups. Their number follows the
+// distinct client addresses, so a flood from spoofed sources would make one
+// group per source. The groups kept are those whose keys hash lowest: which
+// ones does not depend on the order or the split of the work, and each kept
+// group's aggregates stay exact. The findings of the others are counted in
+// Omitted.FindingsInGroups. Server groups are not bounded: their number
+// follows the services, not the clients.
+const maxClientGroups = 10000
+
+// hashedKey orders group keys by a hash of their fields.
+type hashedKey struct {
+	h uint64
+	k groupKey
+}
+
+func (a hashedKey) less(b hashedKey) bool {
+	if a.h != b.h {
+		return a.h < b.h
+	}
+	return bytesLess(a.k.addr[:], b.k.addr[:]) || a.k.addr == b.k.addr && a.k.kind < b.k.kind
+}
+
+func bytesLess(a, b []byte) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// hash is FNV-1a over the key's fields.
+func (k *groupKey) hash() uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	mix := func(b byte) { h = (h ^ uint64(b)) * prime }
+	mix(byte(k.kind))
+	mix(byte(k.role))
+	mix(byte(k.port >> 8))
+	mix(byte(k.port))
+	for _, b := range k.addr {
+		mix(b)
+	}
+	if k.v4 {
+		mix(1)
+	}
+	return h
+}
+
+// admit reports whether the client group k may be created, evicting the
+// kept client group with the highest hash if k's is lower and the bound is
+// reached.
+func (b *Builder) admit(k groupKey) bool {
+	if b.clients.less == nil {
+		b.clients.less = hashedKey.less
+	}
+	kept, out, evicted := b.clients.add(hashedKey{k.hash(), k}, maxClientGroups)
+	if !kept {
+		return false
+	}
+	if evicted {
+		g := b.groups[out.k]
+		b.lost[out.k.kind] += g.count
+		delete(b.groups, out.k)
+	}
+	return true
 }
 
 // NewBuilder returns an empty Builder.
@@ -130,11 +203,17 @@ func (b *Builder) Merge(o *Builder) {
 	}
 	for k, og := range o.groups {
 		g, ok := b.groups[k]
-		if !ok {
+		switch {
+		case ok:
+			g.merge(og)
+		case k.role == fsm.Client && k.set && !b.admit(k):
+			b.lost[k.kind] += og.count
+		default:
 			b.groups[k] = og
-			continue
 		}
-		g.merge(og)
+	}
+	for k, n := range o.lost {
+		b.lost[k] += n
 	}
 }
 
@@ -147,6 +226,11 @@ type Omitted struct {
 	// ConnectionsLimit and FindingsPerKindLimit are the limits applied (-1: none).
 	ConnectionsLimit     int `json:"connections_limit"`
 	FindingsPerKindLimit int `json:"findings_per_kind_limit"`
+	// FindingsInGroups is, per kind, how many findings are in no group:
+	// those of clients beyond the bound on per-client groups.
+	FindingsInGroups map[string]int `json:"findings_outside_groups"`
+	// ClientGroupsLimit is that bound.
+	ClientGroupsLimit int `json:"client_groups_limit"`
 }
 
 // Report renders everything added so far with the capture's statistics.
@@ -166,11 +250,13 @@ func (b *Builder) Report(tool string, st reassembly.Stats, cfg fsm.Config) *Repo
 		}
 	}
 	r.Omitted = Omitted{Findings: map[string]int{}, ConnectionsLimit: max(b.lim.Connections, -1),
-		FindingsPerKindLimit: max(b.lim.FindingsPerKind, -1)}
+		FindingsPerKindLimit: max(b.lim.FindingsPerKind, -1), FindingsInGroups: map[string]int{},
+		ClientGroupsLimit: maxClientGroups}
 	for k := range fsm.NumKinds {
 		name := fsm.Kind(k).String()
 		r.Summary.Findings[name] = b.kinds[k]
 		r.Omitted.Findings[name] = 0
+		r.Omitted.FindingsInGroups[name] = b.lost[k]
 	}
 
 	conns := append(slices.Clone(b.first.items), b.notable.items...)
@@ -198,7 +284,7 @@ func (b *Builder) Report(tool string, st reassembly.Stats, cfg fsm.Config) *Repo
 // findingCount is the number of findings of kind k added (a connection may
 // have several of one kind, e.g. resets from both sides).
 func (b *Builder) findingCount(k fsm.Kind) int {
-	n := 0
+	n := b.lost[k]
 	for key, g := range b.groups {
 		if key.kind == k {
 			n += g.count
@@ -399,6 +485,10 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 		k = groupKey{kind: f.Kind, role: fsm.Server} // connection-level facts: one group each
 	}
 	g := b.groups[k]
+	if g == nil && k.role == fsm.Client && k.set && !b.admit(k) {
+		b.lost[k.kind]++
+		return
+	}
 	if g == nil {
 		g = newGroupAgg(k)
 		g.severity = f.Severity

@@ -133,3 +133,47 @@ func firstLineDiff(got, want string) string {
 	}
 	return "lengths differ"
 }
+
+// TestClientGroupsBounded: 25,000 clients, each with one time-wait finding
+// (a flood from distinct sources), keep maxClientGroups groups, say how many
+// findings are outside them, and give the same report whatever the order
+// and split of the work.
+func TestClientGroupsBounded(t *testing.T) {
+	const n = 25000
+	var cs []*fsm.Conn
+	for i := 1; i <= n; i++ {
+		cl := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 40000)
+		c := &fsm.Conn{ID: uint64(i), First: t0, Last: t0, FirstFrame: uint64(i)}
+		c.Client = fsm.Endpoint{Addr: cl, State: fsm.Closed}
+		c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
+		c.Findings = []fsm.Finding{{Kind: fsm.KindTimeWait, Severity: fsm.Info, Endpoint: cl, Role: fsm.Client,
+			Peer: srv, Since: t0, Duration: time.Minute, Frames: []uint64{uint64(i)}}}
+		cs = append(cs, c)
+	}
+	st := reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0.Add(time.Hour)}
+	one := NewBuilder(Limits{})
+	for _, c := range cs {
+		one.Add(c)
+	}
+	r := one.Report("t", st, fsm.DefaultConfig())
+	grouped := 0
+	for _, g := range r.Groups {
+		grouped += g.Count
+	}
+	if len(r.Groups) != maxClientGroups || grouped != maxClientGroups ||
+		r.Omitted.FindingsInGroups["time-wait"] != n-maxClientGroups || r.Summary.Findings["time-wait"] != n {
+		t.Fatalf("%d groups holding %d findings, %d outside, %d in all; want %d, %d, %d, %d", len(r.Groups), grouped,
+			r.Omitted.FindingsInGroups["time-wait"], r.Summary.Findings["time-wait"], maxClientGroups, maxClientGroups, n-maxClientGroups, n)
+	}
+	want := render(t, r)
+	rng := rand.New(rand.NewPCG(3, 4))
+	parts := []*Builder{NewBuilder(Limits{}), NewBuilder(Limits{}), NewBuilder(Limits{})}
+	for _, i := range rng.Perm(n) {
+		parts[rng.IntN(3)].Add(cs[i])
+	}
+	parts[2].Merge(parts[0])
+	parts[2].Merge(parts[1])
+	if got := render(t, parts[2].Report("t", st, fsm.DefaultConfig())); got != want {
+		t.Fatalf("split and shuffled: report differs:\n%s", firstLineDiff(got, want))
+	}
+}

@@ -156,6 +156,10 @@ func (t *textWriter) findings(r *Report) {
 	}
 	t.printf("%s\n", t.color(ansiBold, "Findings (worst first)"))
 	for i := range r.Groups {
+		if i == maxTextGroups {
+			t.printf("… and %d more groups of findings (-f json lists every group).\n\n", len(r.Groups)-i)
+			break
+		}
 		g := &r.Groups[i]
 		lead := len("ERROR ") + len(g.Kind.String()) + len(": ")
 		for i, line := range wrapFirst(g.Headline, t.opt.Width-lead, t.opt.Width-7) {
@@ -174,7 +178,22 @@ func (t *textWriter) findings(r *Report) {
 		}
 		t.printf("\n")
 	}
+	outside := 0
+	for _, n := range r.Omitted.FindingsInGroups {
+		outside += n
+	}
+	if outside > 0 {
+		for _, line := range wrap(fmt.Sprintf("%d findings of clients beyond the first %d client groups are counted in the summary but not grouped.",
+			outside, r.Omitted.ClientGroupsLimit), t.opt.Width) {
+			t.printf("%s\n", line)
+		}
+		t.printf("\n")
+	}
 }
+
+// maxTextGroups bounds the groups the text report prints: a reader wants
+// the worst, and a flood can make thousands.
+const maxTextGroups = 100
 
 func connList(g *Group) string {
 	var b strings.Builder
