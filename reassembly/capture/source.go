@@ -10,7 +10,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
@@ -256,15 +255,14 @@ func (x *input) where() string {
 
 // Source reads one or more captures, merges them into one timeline by
 // timestamp (ties: the earlier input first), decodes each packet and returns
-// its TCP segments. Next must not be called concurrently; Stats may be called
-// from any goroutine at any time.
+// its TCP segments. Next and Stats must be called from one goroutine at a
+// time.
 type Source struct {
 	ins   []*input
 	dec   *Decoder
 	err   error // sticky: the error Next returned, io.EOF at the end
 	frame uint64
 
-	mu      sync.Mutex // guards stats and linkIdx
 	stats   reassembly.Stats
 	linkIdx int // index in stats.LinkTypes of the last packet's link type
 }
@@ -338,10 +336,8 @@ func (s *Source) earliest() (*input, error) {
 				return nil, err
 			}
 			if w != "" {
-				s.mu.Lock()
 				s.stats.Truncated = true
 				s.stats.Warnings = append(s.stats.Warnings, w)
-				s.mu.Unlock()
 			}
 		}
 		if x.have && (best == nil || x.ts.Before(best.ts)) {
@@ -353,7 +349,6 @@ func (s *Source) earliest() (*input, error) {
 
 // count records one packet in the stats.
 func (s *Source) count(x *input, r reassembly.SkipReason) {
-	s.mu.Lock()
 	st := &s.stats
 	st.Packets++
 	if r == reassembly.NotSkipped {
@@ -369,7 +364,6 @@ func (s *Source) count(x *input, r reassembly.SkipReason) {
 		s.linkIdx = s.findLink(x.plink)
 	}
 	st.LinkTypes[s.linkIdx].Packets++
-	s.mu.Unlock()
 }
 
 // findLink returns the index of lt in stats.LinkTypes, adding it if needed.
@@ -383,11 +377,10 @@ func (s *Source) findLink(lt reassembly.LinkType) int {
 	return i
 }
 
-// Stats returns a snapshot of what has been read so far. It is safe to call
-// concurrently with Next; the returned slices are copies.
+// Stats returns a snapshot of what has been read so far; the returned
+// slices are copies. Like Next, it must not be called concurrently (the
+// per-packet counters take no lock).
 func (s *Source) Stats() reassembly.Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	st := s.stats
 	st.Files = slices.Clone(st.Files)
 	st.LinkTypes = slices.Clone(st.LinkTypes)
