@@ -87,7 +87,7 @@ func (rp *replay) newFinding(k Kind, sev Severity, d dir, since, end time.Time) 
 	f := Finding{Kind: k, Severity: sev, Endpoint: rp.ep[d].Addr, Role: role, Peer: rp.ep[d.Reverse()].Addr,
 		Since: since, Duration: end.Sub(since), Ending: StillOpen}
 	if fs := rp.conn.Findings; len(fs) < cap(fs) {
-		spare := fs[:len(fs)+1][len(fs)] // a recycled finding: reuse its slices
+		spare := &fs[:len(fs)+1][len(fs)] // a recycled finding: reuse its slices
 		f.Frames, f.Intervals = spare.Frames[:0], spare.Intervals[:0]
 	}
 	return f
