@@ -481,6 +481,14 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 	if f.Role == fsm.Client {
 		k.port = 0 // a client's ports are ephemeral
 	}
+	if f.Kind == fsm.KindSynTimeout {
+		// Aggregated per server, as syn-recv is: the question is which
+		// service does not answer (under a flood, from millions of
+		// sources). The finding itself stays the client's: the server was
+		// never seen sending, so nothing proves what it did.
+		p := f.Peer.Addr().Unmap()
+		k = groupKey{kind: f.Kind, role: fsm.Server, port: f.Peer.Port(), addr: p.As16(), v4: p.Is4(), set: true}
+	}
 	if f.Kind == fsm.KindSimultaneousClose || f.Kind == fsm.KindPartial || f.Kind == fsm.KindCaptureGap {
 		k = groupKey{kind: f.Kind, role: fsm.Server} // connection-level facts: one group each
 	}

@@ -182,7 +182,7 @@ func headline(g *Group) string {
 		return fmt.Sprintf("%s (server) has %s half-open in SYN_RECEIVED (%d SYN-ACK retransmissions)", g.Endpoint, conns, rx)
 	case fsm.KindSynTimeout:
 		rx := g.agg.rx
-		return fmt.Sprintf("%s (client) got no answer to its SYN on %s (%d retransmissions)", g.Endpoint, conns, rx)
+		return fmt.Sprintf("%s (server) never answered the SYNs of %s (%d retransmissions)", g.Endpoint, conns, rx)
 	case fsm.KindRefused:
 		return fmt.Sprintf("%s (server) refused %s (SYN answered by RST)", g.Endpoint, conns)
 	case fsm.KindReset:

@@ -49,9 +49,10 @@ func synFlood(t *testing.T, n int, step time.Duration) []byte {
 }
 
 // TestSynFloodWithinMaxConns: a flood of 100,000 distinct four-tuples,
-// one SYN each, analysed with --max-conns 8000 (on one and two workers),
-// tracks no more than that at once, says how many it evicted, and gives
-// exactly the counts and per-server groups of an unbounded run: the
+// one SYN each, to two servers, gives one syn-timeout group per server; with
+// --max-conns 8000 (on one and two workers) it tracks no more than that at
+// once, says how many it evicted, and gives exactly the counts and
+// per-server groups of an unbounded run: the
 // connections it evicts have waited out the SYN retransmission timer, so
 // their verdict is already final.
 func TestSynFloodWithinMaxConns(t *testing.T) {
@@ -85,6 +86,18 @@ func TestSynFloodWithinMaxConns(t *testing.T) {
 	if !strings.Contains(string(free.Summary), `"syn-timeout": 99000`) { // the SYNs of the last second prove nothing yet
 		t.Fatalf("unbounded summary %s; want 99,000 syn-timeouts", free.Summary)
 	}
+	var groups []struct {
+		Kind     string `json:"kind"`
+		Endpoint string `json:"endpoint"`
+		Count    int    `json:"count"`
+	}
+	if err := json.Unmarshal(free.Groups, &groups); err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 2 || groups[0].Kind != "syn-timeout" || groups[0].Count != 49500 || groups[1].Count != 49500 ||
+		groups[0].Endpoint != "192.0.2.80:80" || groups[1].Endpoint != "192.0.2.81:80" {
+		t.Fatalf("groups %+v; want syn-timeout per server: 49,500 for each", groups)
+	}
 	for _, jobs := range []string{"1", "2"} {
 		r := analyse("--max-conns", "8000", "-j", jobs)
 		if r.Capture.Peak > bound || r.Capture.Evicted < n-2*bound {
@@ -104,7 +117,7 @@ func TestSynFloodWithinMaxConns(t *testing.T) {
 func TestWriteSynFlood(t *testing.T) {
 	spec := os.Getenv("TCPSTATE_SYNFLOOD")
 	if spec == "" {
-		t.Skip("set TCPSTATE_SYNFLOOD=path:N (scripts/synflood.sh does)")
+		t.Skip("set TCPSTATE_SYNFLOOD=path:N:STEP (scripts/synflood.sh does)")
 	}
 	f := strings.Split(spec, ":")
 	if len(f) != 3 {
