@@ -365,3 +365,53 @@ func TestBadPackets(t *testing.T) {
 		t.Errorf("%d packets, %d TCP, %d connections; want 16, 3, 1 (skipped %v)", r.Capture.Packets, r.Capture.TCPPackets, r.Summary.Connections, r.Capture.Skipped)
 	}
 }
+
+// TestInputsNeverModified: analysing a directory of captures (good, broken,
+// gzip), with a report and the connection stream written beside them, and
+// an attempt to write over one, leaves every input file byte for byte and
+// mode for mode as it was, and adds nothing but the two outputs.
+func TestInputsNeverModified(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for _, src := range []string{popTrace, "../../testdata/formats/lo-ethernet.pcap.gz", "../../testdata/broken/killed-mid-record.pcap",
+		"../../testdata/broken/bad-packets.pcapng"} {
+		dst := filepath.Join(dir, filepath.Base(src))
+		if err := os.WriteFile(dst, readFile(t, src), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, dst)
+	}
+	type snap struct {
+		data []byte
+		mode os.FileMode
+		mod  int64
+	}
+	take := func() map[string]snap {
+		m := map[string]snap{}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			info, _ := e.Info()
+			p := filepath.Join(dir, e.Name())
+			m[p] = snap{readFile(t, p), info.Mode(), info.ModTime().UnixNano()}
+		}
+		return m
+	}
+	before := take()
+	report, stream := filepath.Join(dir, "report.json"), filepath.Join(dir, "all.jsonl")
+	if _, errs, code := tcpstate(t, nil, append([]string{"-q", "-o", report, "--all-connections", stream}, inputs...)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if _, _, code := tcpstate(t, nil, append([]string{"-q", "-o", inputs[1]}, inputs...)...); code != 2 {
+		t.Fatalf("writing over an input: exit %d; want 2", code)
+	}
+	after := take()
+	for p, b := range before {
+		a := after[p]
+		if !bytes.Equal(a.data, b.data) || a.mode != b.mode || a.mod != b.mod {
+			t.Errorf("%s changed", p)
+		}
+	}
+	if len(after) != len(before)+2 {
+		t.Errorf("%d files after, %d before; want exactly the report and the stream added", len(after), len(before))
+	}
+}
