@@ -47,6 +47,70 @@ type Builder struct {
 	// client groups not kept.
 	clients boundedMax[hashedKey]
 	lost    [fsm.NumKinds]int
+	// over is the states-over-time series; services the per-server table
+	// (svcKeys the services kept, otherSvc the connections of the others).
+	over     overTime
+	services map[netip.AddrPort]*serviceAgg
+	svcKeys  boundedMax[hashedAddr]
+	otherSvc int
+}
+
+// hashedAddr orders service endpoints by a hash of their address and port.
+type hashedAddr struct {
+	h uint64
+	a netip.AddrPort
+}
+
+func (a hashedAddr) less(b hashedAddr) bool {
+	if a.h != b.h {
+		return a.h < b.h
+	}
+	return a.a.Compare(b.a) < 0
+}
+
+func hashAddr(a netip.AddrPort) uint64 {
+	k := groupKey{port: a.Port(), addr: a.Addr().As16(), v4: a.Addr().Is4(), set: true}
+	return k.hash()
+}
+
+// service returns the aggregate of server endpoint a, or nil when it is not
+// among the services kept (its connections then go to otherSvc).
+func (b *Builder) service(a netip.AddrPort) *serviceAgg {
+	if s := b.services[a]; s != nil {
+		return s
+	}
+	if b.svcKeys.less == nil {
+		b.svcKeys.less = hashedAddr.less
+	}
+	kept, out, evicted := b.svcKeys.add(hashedAddr{hashAddr(a), a}, maxServices)
+	if !kept {
+		return nil
+	}
+	if evicted {
+		b.otherSvc += b.services[out.a].conns
+		delete(b.services, out.a)
+	}
+	s := &serviceAgg{}
+	b.services[a] = s
+	return s
+}
+
+func (b *Builder) addService(c *fsm.Conn) {
+	s := b.service(c.Server.Addr)
+	if s == nil {
+		b.otherSvc++
+		return
+	}
+	s.conns++
+	s.server[c.Server.State]++
+	s.client[c.Client.State]++
+	var seen [fsm.NumKinds]bool
+	for _, f := range c.Findings {
+		if !seen[f.Kind] {
+			seen[f.Kind] = true
+			s.kinds[f.Kind]++
+		}
+	}
 }
 
 // maxClientGroups bounds the per-client groups. Their number follows the
@@ -126,7 +190,7 @@ func NewBuilder(lim Limits) *Builder {
 	if lim.FindingsPerKind == 0 {
 		lim.FindingsPerKind = def.FindingsPerKind
 	}
-	return &Builder{lim: lim, groups: make(map[groupKey]*groupAgg)}
+	return &Builder{lim: lim, groups: make(map[groupKey]*groupAgg), services: make(map[netip.AddrPort]*serviceAgg)}
 }
 
 // Add folds c into the report. The Builder copies what it keeps, so the
@@ -148,6 +212,9 @@ func (b *Builder) Add(c *fsm.Conn) {
 		b.group(c.ID, i, f)
 		b.keepFinding(c.ID, i, f)
 	}
+	b.over.add(0, &c.Client, c.End)
+	b.over.add(1, &c.Server, c.End)
+	b.addService(c)
 	b.keepConn(c)
 }
 
@@ -215,6 +282,15 @@ func (b *Builder) Merge(o *Builder) {
 	for k, n := range o.lost {
 		b.lost[k] += n
 	}
+	b.over.merge(&o.over)
+	b.otherSvc += o.otherSvc
+	for a, os := range o.services {
+		if s := b.service(a); s != nil {
+			s.add(os)
+		} else {
+			b.otherSvc += os.conns
+		}
+	}
 }
 
 // Omitted describes what a report leaves out of its lists (counts stay exact).
@@ -278,7 +354,36 @@ func (b *Builder) Report(tool string, st reassembly.Stats, cfg fsm.Config) *Repo
 		r.Findings = append(r.Findings, finding(kf.conn, &kf.f))
 	}
 	r.Groups = b.renderGroups()
+	r.StatesOverTime = b.over.series()
+	r.Services, r.OtherServices = b.renderServices(), b.otherSvc
 	return r
+}
+
+// renderServices lists the services, most connections first.
+func (b *Builder) renderServices() []Service {
+	out := make([]Service, 0, len(b.services))
+	for a, s := range b.services {
+		sv := Service{Endpoint: addr(a), Connections: s.conns, ServerStates: map[fsm.State]int{},
+			ClientStates: map[fsm.State]int{}, Findings: map[fsm.Kind]int{}}
+		for st := range fsm.NumStates {
+			if n := s.server[st]; n > 0 {
+				sv.ServerStates[fsm.State(st)] = n
+			}
+			if n := s.client[st]; n > 0 {
+				sv.ClientStates[fsm.State(st)] = n
+			}
+		}
+		for k, n := range s.kinds {
+			if n > 0 {
+				sv.Findings[fsm.Kind(k)] = n
+			}
+		}
+		out = append(out, sv)
+	}
+	slices.SortFunc(out, func(x, y Service) int {
+		return cmp.Or(cmp.Compare(y.Connections, x.Connections), cmp.Compare(x.Endpoint, y.Endpoint))
+	})
+	return out
 }
 
 // findingCount is the number of findings of kind k added (a connection may

@@ -25,6 +25,13 @@ type Report struct {
 	Groups []Group `json:"groups"`
 	// Omitted says what the connections and findings lists leave out.
 	Omitted Omitted `json:"omitted"`
+
+	// StatesOverTime and Services feed the HTML report's chart and table
+	// (not yet part of the JSON contract).
+	StatesOverTime StatesOverTime `json:"-"`
+	Services       []Service      `json:"-"`
+	// OtherServices counts the connections of services beyond the table.
+	OtherServices int `json:"-"`
 }
 
 // Capture describes the input.

@@ -40,11 +40,16 @@ func reportJSON(t *testing.T, an analysis, file string) []byte {
 	if err := report.JSON(&b, rep); err != nil {
 		t.Fatal(err)
 	}
+	// The HTML adds what the JSON does not hold: the states over time and
+	// the per-service table.
+	if err := report.HTML(&b, rep, report.HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	return b.Bytes()
 }
 
-// TestWorkersAndSweepsDoNotChangeTheReport: the report of every bundled
-// capture is the same bytes with 1, 2 or 3 workers, and whether finished
+// TestWorkersAndSweepsDoNotChangeTheReport: the report (JSON and HTML) of
+// every bundled capture is the same bytes with 1, 2 or 3 workers, and whether finished
 // connections are released as soon as possible (a sweep at every packet)
 // or only at the end.
 func TestWorkersAndSweepsDoNotChangeTheReport(t *testing.T) {

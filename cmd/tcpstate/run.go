@@ -56,6 +56,8 @@ type options struct {
 	allConns     string
 	cpuProfile   string
 	memProfile   string
+	htmlLadders  int
+	args         []string // the command line, for the HTML report's facts
 }
 
 func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
@@ -67,7 +69,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.StringArrayVarP(&o.reads, "read", "r", nil, "read packets from `file` (pcap, pcapng, gzip; - for stdin); repeatable")
 	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on `iface` (needs the pcap build)")
 	fs.StringVarP(&o.filter, "filter", "F", "", "BPF filter `expr` for live capture (needs the pcap build)")
-	fs.StringVarP(&o.format, "format", "f", "", "output `format`: text or json (default: from -o's extension, else text)")
+	fs.StringVarP(&o.format, "format", "f", "", "output `format`: text, json or html (default: from -o's extension, else text)")
 	fs.StringVarP(&o.output, "output", "o", "", "write the report to `file` instead of stdout")
 	fs.DurationVar(&o.msl, "msl", def.MSL, "maximum segment lifetime; TIME_WAIT lasts 2×MSL")
 	fs.DurationVar(&o.finTimeout, "fin-timeout", def.FinTimeout, "idle FIN_WAIT_2 presumed dropped after this (Linux tcp_fin_timeout)")
@@ -75,6 +77,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "analyse on `N` cores (connections sharded by four-tuple; same report for any N)")
 	fs.IntVar(&o.listConns, "list-connections", report.DefaultLimits().Connections, "list at most `N` connections in full, then as many notable ones (counts stay exact; -1: all)")
 	fs.IntVar(&o.listFindings, "list-findings", report.DefaultLimits().FindingsPerKind, "list at most `N` findings of each kind (counts stay exact; -1: all)")
+	fs.IntVar(&o.htmlLadders, "html-ladders", report.DefaultLaddersPerKind, "HTML: draw at most `N` flagged connections per finding kind (-1: none)")
 	fs.IntVar(&o.maxTracked, "max-conns", defaultMaxConns, "track at most `N` connections at once; beyond, the least recently active one is evicted early (bounds memory under floods; 0: no limit)")
 	// The names of the first release, before --max-conns came.
 	fs.IntVar(&o.listConns, "max-connections", report.DefaultLimits().Connections, "")
@@ -103,6 +106,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 // run is the whole command, testable in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, o := newFlags(stderr)
+	o.args = args
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
@@ -143,6 +147,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if o.listConns == 0 || o.listConns < -1 || o.listFindings == 0 || o.listFindings < -1 {
 		return usagef("--list-connections and --list-findings must be positive, or -1 for no limit")
+	}
+	if o.htmlLadders == 0 || o.htmlLadders < -1 {
+		return usagef("--html-ladders must be positive, or -1 for none")
 	}
 	if o.maxTracked < 0 {
 		return usagef("--max-conns must be positive, or 0 for no limit")
@@ -329,12 +336,10 @@ func chooseFormat(format, output string) (string, error) {
 		}
 	}
 	switch format {
-	case "text", "json":
+	case "text", "json", "html":
 		return format, nil
-	case "html":
-		return "", usagef("the HTML report is not available in this version yet; use -f text or -f json")
 	}
-	return "", usagef("unknown format %q: use text or json", format)
+	return "", usagef("unknown format %q: use text, json or html", format)
 }
 
 // checkOutput refuses an output path that is one of the inputs: nothing the
@@ -358,8 +363,11 @@ func checkOutput(output string, inputs []string) error {
 // write renders the report to stdout or, atomically, to -o.
 func write(o *options, format string, rep *report.Report, stdout io.Writer) error {
 	render := func(w io.Writer, tty bool) error {
-		if format == "json" {
+		switch format {
+		case "json":
 			return report.JSON(w, rep)
+		case "html":
+			return report.HTML(w, rep, report.HTMLOptions{LaddersPerKind: o.htmlLadders, Options: "tcpstate " + strings.Join(o.args, " ")})
 		}
 		return renderText(w, rep, o.quiet, tty)
 	}
@@ -397,6 +405,17 @@ func createAtomic(name string) (*atomicFile, error) {
 	}
 	f, err := os.CreateTemp(filepath.Dir(name), ".tcpstate-*")
 	if err != nil {
+		return nil, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
+	}
+	// CreateTemp makes the file private; a report is made to be shared, as
+	// a file created by the shell would be (or keeps the mode it had).
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(name); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		os.Remove(f.Name())
 		return nil, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
 	}
 	return &atomicFile{name: name, f: f}, nil
