@@ -34,8 +34,14 @@ type HTMLOptions struct {
 }
 
 // DefaultLaddersPerKind is how many flagged connections per finding kind
-// the HTML report draws.
-const DefaultLaddersPerKind = 200
+// the HTML report draws: a ladder weighs about 2.5 KB, and the page must
+// stay small enough to open at once (under 5 MB for any capture).
+const DefaultLaddersPerKind = 100
+
+// htmlGroupsPerKind bounds the finding groups the page shows per kind, the
+// worst first; the JSON lists them all. A capture from thousands of clients
+// has thousands of time-wait groups, which no reader scrolls through.
+const htmlGroupsPerKind = 25
 
 // HTML writes r as one self-contained HTML page: inline CSS, inline SVG
 // charts drawn here, a few lines of optional JavaScript, nothing fetched.
@@ -64,6 +70,8 @@ type page struct {
 	Svcs    []svcRow
 	OtherSv int
 	Groups  []groupView
+	// GroupsLeft counts, per kind, the groups not shown.
+	GroupsLeft []kv
 	Ladders []ladderView
 	// LaddersLeft counts flagged connections not drawn (the per-kind bound).
 	LaddersLeft int
@@ -123,8 +131,20 @@ func newPage(r *Report, opt HTMLOptions) *page {
 		newChart("Server endpoints", r.StatesOverTime, r.StatesOverTime.Servers),
 	}
 	p.Svcs, p.OtherSv = serviceRows(r.Services), r.OtherServices
+	var shown, left [fsm.NumKinds]int
 	for i := range r.Groups {
-		p.Groups = append(p.Groups, newGroupView(&r.Groups[i]))
+		g := &r.Groups[i]
+		if shown[g.Kind] == htmlGroupsPerKind {
+			left[g.Kind]++
+			continue
+		}
+		shown[g.Kind]++
+		p.Groups = append(p.Groups, newGroupView(g))
+	}
+	for k, n := range left {
+		if n > 0 {
+			p.GroupsLeft = append(p.GroupsLeft, kv{fsm.Kind(k).String(), thousands(n)})
+		}
 	}
 	p.Ladders, p.LaddersLeft = ladderViews(r, opt.LaddersPerKind)
 	for _, k := range sortedKeys(r.Capture.Skipped) {
