@@ -72,7 +72,7 @@ type page struct {
 	Groups  []groupView
 	// GroupsLeft counts, per kind, the groups not shown.
 	GroupsLeft []kv
-	Ladders []ladderView
+	Ladders    []ladderView
 	// LaddersLeft counts flagged connections not drawn (the per-kind bound).
 	LaddersLeft int
 	Skipped     []kv
