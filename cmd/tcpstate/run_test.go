@@ -50,6 +50,8 @@ func TestCLIErrors(t *testing.T) {
 		{"no workers", []string{"-j", "0", popTrace}, 2, "--jobs must be at least 1"},
 		{"zero list limit", []string{"--list-connections", "0", popTrace}, 2, "--list-connections"},
 		{"negative tracking bound", []string{"--max-conns", "-5", popTrace}, 2, "--max-conns must be positive"},
+		{"zero ladders", []string{"--html-ladders", "0", popTrace}, 2, "--html-ladders must be positive"},
+		{"unknown format lists html", []string{"-f", "pdf", popTrace}, 2, "use text, json or html"},
 		{"stream to stdout", []string{"--all-connections", "-", popTrace}, 2, "--all-connections needs a file name"},
 		{"stream over the input", []string{"--all-connections", popTrace, popTrace}, 2, "would overwrite an input"},
 	}
