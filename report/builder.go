@@ -20,7 +20,14 @@ type Limits struct {
 	// FindingsPerKind is how many findings of each kind are listed (the
 	// earliest connections'). 0 means DefaultLimits; negative, no limit.
 	FindingsPerKind int
+	// Pin, when set, selects connections to list in full whatever the
+	// bounds above: the ones the user asked to see (tcpstate --conn), at
+	// most MaxPinned of them (the smallest IDs).
+	Pin func(*fsm.Conn) bool
 }
+
+// MaxPinned bounds the connections listed because Limits.Pin selected them.
+const MaxPinned = 1000
 
 // DefaultLimits lists up to 10,000 connections (plus as many notable
 // ones) and 1,000 findings per kind.
@@ -40,6 +47,7 @@ type Builder struct {
 	kinds   [fsm.NumKinds]int
 	first   connHeap // the Limits.Connections smallest IDs
 	notable connHeap // the smallest IDs among the rest that are notable
+	pinned  connHeap // the smallest IDs of those Limits.Pin selects
 	finds   [fsm.NumKinds]findHeap
 	groups  map[groupKey]*groupAgg
 	// clients holds the keys of the client groups kept (maxClientGroups
@@ -221,6 +229,12 @@ func (b *Builder) Add(c *fsm.Conn) {
 // keepConn offers c to the listed connections, and copies it if they take
 // it: a kept connection must not hold on to the tracker's working memory.
 func (b *Builder) keepConn(c *fsm.Conn) {
+	if b.lim.Pin != nil && b.lim.Pin(c) {
+		if b.pinned.admits(c.ID, MaxPinned) {
+			b.pinned.offer(c.Clone(), MaxPinned)
+		}
+		return
+	}
 	n := b.lim.Connections
 	if !b.first.admits(c.ID, n) && !(notable(c) && b.notable.admits(c.ID, n)) {
 		return
@@ -262,6 +276,9 @@ func (b *Builder) Merge(o *Builder) {
 	}
 	for _, c := range o.notable.items {
 		b.notable.offer(c, b.lim.Connections)
+	}
+	for _, c := range o.pinned.items {
+		b.pinned.offer(c, MaxPinned)
 	}
 	for k := range o.finds {
 		for _, f := range o.finds[k].items {
@@ -335,11 +352,17 @@ func (b *Builder) Report(tool string, st reassembly.Stats, cfg fsm.Config) *Repo
 		r.Omitted.FindingsInGroups[name] = b.lost[k]
 	}
 
-	conns := append(slices.Clone(b.first.items), b.notable.items...)
+	conns := append(append(slices.Clone(b.first.items), b.notable.items...), b.pinned.items...)
 	slices.SortFunc(conns, func(x, y *fsm.Conn) int { return cmp.Compare(x.ID, y.ID) })
+	pinned := make(map[*fsm.Conn]bool, len(b.pinned.items))
+	for _, c := range b.pinned.items {
+		pinned[c] = true
+	}
 	r.Connections = make([]Connection, 0, len(conns))
 	for _, c := range conns {
-		r.Connections = append(r.Connections, connection(c))
+		cc := connection(c)
+		cc.pinned = pinned[c]
+		r.Connections = append(r.Connections, cc)
 	}
 	r.Omitted.Connections = b.total - len(conns)
 

@@ -21,7 +21,8 @@ import (
 var htmlTemplate string
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"num": thousands,
+	"num":   thousands,
+	"num64": func(n uint64) string { return thousands(int(n)) },
 }).Parse(htmlTemplate))
 
 // HTMLOptions control the HTML rendering.
@@ -29,6 +30,9 @@ type HTMLOptions struct {
 	// LaddersPerKind bounds, per finding kind, the connections drawn as a
 	// ladder diagram (0: DefaultLaddersPerKind; negative: none).
 	LaddersPerKind int
+	// Connections bounds the connection list, each with a folded ladder
+	// (0: DefaultHTMLConnections; negative: no list).
+	Connections int
 	// Options is the command line, shown with the capture facts.
 	Options string
 }
@@ -37,6 +41,10 @@ type HTMLOptions struct {
 // the HTML report draws: a ladder weighs about 2.5 KB, and the page must
 // stay small enough to open at once (under 5 MB for any capture).
 const DefaultLaddersPerKind = 100
+
+// DefaultHTMLConnections is how many connections the HTML report lists,
+// each with its ladder folded: the first ones by ID (-f json has them all).
+const DefaultHTMLConnections = 200
 
 // htmlGroupsPerKind bounds the finding groups the page shows per kind, the
 // worst first; the JSON lists them all. A capture from thousands of clients
@@ -49,6 +57,9 @@ const htmlGroupsPerKind = 25
 func HTML(w io.Writer, r *Report, opt HTMLOptions) error {
 	if opt.LaddersPerKind == 0 {
 		opt.LaddersPerKind = DefaultLaddersPerKind
+	}
+	if opt.Connections == 0 {
+		opt.Connections = DefaultHTMLConnections
 	}
 	bw := bufio.NewWriter(w)
 	if err := htmlPage.Execute(bw, newPage(r, opt)); err != nil {
@@ -73,6 +84,11 @@ type page struct {
 	// GroupsLeft counts, per kind, the groups not shown.
 	GroupsLeft []kv
 	Ladders    []ladderView
+	// Pinned are the connections asked for (--conn), drawn first.
+	Pinned []ladderView
+	// Conns is the connection list; ConnsLeft the listed ones not in it.
+	Conns     []connRow
+	ConnsLeft int
 	// LaddersLeft counts flagged connections not drawn (the per-kind bound).
 	LaddersLeft int
 	Skipped     []kv
@@ -146,7 +162,12 @@ func newPage(r *Report, opt HTMLOptions) *page {
 			p.GroupsLeft = append(p.GroupsLeft, kv{fsm.Kind(k).String(), thousands(n)})
 		}
 	}
-	p.Ladders, p.LaddersLeft = ladderViews(r, opt.LaddersPerKind)
+	p.Pinned, p.Ladders, p.LaddersLeft = ladderViews(r, opt.LaddersPerKind)
+	drawn := map[uint64]bool{}
+	for _, l := range append(slices.Clone(p.Pinned), p.Ladders...) {
+		drawn[l.C.ID] = true
+	}
+	p.Conns, p.ConnsLeft = connRows(r, opt.Connections, drawn)
 	for _, k := range sortedKeys(r.Capture.Skipped) {
 		p.Skipped = append(p.Skipped, kv{k, thousands(int(r.Capture.Skipped[k]))})
 	}
@@ -494,9 +515,11 @@ type ladderView struct {
 	W      float64
 	CX, SX float64
 	Rows   []ladderRow
-	Notes  []string
 	Client string
 	Server string
+	// Open: drawn unfolded (flagged or asked for); the connection list's
+	// ladders start folded.
+	Open bool
 }
 
 type ladderRow struct {
@@ -512,20 +535,26 @@ type ladderRow struct {
 	Collapsed    string
 	LeftAnchorX  float64
 	RightAnchorX float64
+	// Timer is set on a row that is no segment: a state change driven by
+	// a timer (2×MSL, FIN_WAIT_2 timeout, giving up a SYN), at its time.
+	Timer string
+	// Gap, when set, labels the idle time before this row, at GapY.
+	Gap  string
+	GapY float64
 }
 
 // ladderViews draws the flagged connections, at most perKind per finding
-// kind (each connection counted under its worst finding's kind).
-func ladderViews(r *Report, perKind int) ([]ladderView, int) {
-	if perKind < 0 {
-		return nil, 0
-	}
-	var out []ladderView
-	left := 0
+// kind (each connection counted under its worst finding's kind), and the
+// ones asked for (--conn), all of them.
+func ladderViews(r *Report, perKind int) (pinned, flagged []ladderView, left int) {
 	var used [fsm.NumKinds]int
 	for i := range r.Connections {
 		c := &r.Connections[i]
-		if !interesting(c.conn) {
+		if c.pinned {
+			pinned = append(pinned, newLadder(c, true))
+			continue
+		}
+		if perKind < 0 || !interesting(c.conn) {
 			continue
 		}
 		k := worstKind(c.conn)
@@ -534,9 +563,9 @@ func ladderViews(r *Report, perKind int) ([]ladderView, int) {
 			continue
 		}
 		used[k]++
-		out = append(out, newLadder(c))
+		flagged = append(flagged, newLadder(c, true))
 	}
-	return out, left
+	return pinned, flagged, left
 }
 
 func worstKind(c *fsm.Conn) fsm.Kind {
@@ -549,11 +578,62 @@ func worstKind(c *fsm.Conn) fsm.Kind {
 	return best.Kind
 }
 
-func newLadder(c *Connection) ladderView {
+// connRow is one line of the connection list, with its ladder folded
+// inside, or a link to the ladder drawn above.
+type connRow struct {
+	C      *Connection
+	Kinds  string
+	Ladder *ladderView
+}
+
+// connRows lists the first n connections (by ID), the page's index of
+// connections to open. A connection already drawn above links there.
+func connRows(r *Report, n int, drawn map[uint64]bool) (rows []connRow, left int) {
+	if n < 0 {
+		return nil, 0
+	}
+	for i := range r.Connections {
+		c := &r.Connections[i]
+		if len(rows) == n {
+			left = len(r.Connections) - i
+			break
+		}
+		row := connRow{C: c, Kinds: strings.Join(c.FindingKinds, ", ")}
+		if !drawn[c.ID] {
+			l := newLadder(c, false)
+			row.Ladder = &l
+		}
+		rows = append(rows, row)
+	}
+	return rows, left
+}
+
+// ladderGap is the extra room before a step that came dt after the one
+// above it: the vertical axis is time, compressed logarithmically (a
+// millisecond adds a tenth of a step, a second a whole step, a minute or
+// more a step and a half), so that a handshake stays readable and an idle
+// minute still looks long. Gaps of a second or more are also labelled.
+func ladderGap(dt time.Duration) float64 {
+	if dt <= 0 {
+		return 0
+	}
+	ms := float64(dt) / float64(time.Millisecond)
+	return math.Round(10*ladderStep*min(1.5, math.Log10(1+ms)/3)) / 10
+}
+
+// ladderEvent is a drawn row in time order: a ladder step or a timer.
+type ladderEvent struct {
+	t     time.Time
+	step  *fsm.Step
+	timer string
+	dir   int // the endpoint whose timer fired (0 client, 1 server)
+	state fsm.State
+}
+
+func newLadder(c *Connection, open bool) ladderView {
 	cn := c.conn
 	v := ladderView{C: c, ID: fmt.Sprintf("conn-%d", c.ID), Kinds: strings.Join(c.FindingKinds, ", "), W: ladderW,
-		CX: ladderClientX, SX: ladderServerX, Client: c.Client, Server: c.Server}
-	y := ladderTop
+		CX: ladderClientX, SX: ladderServerX, Client: c.Client, Server: c.Server, Open: open}
 	// The ladder keeps every segment that matters (SYN, FIN, RST, state
 	// changes, the last data of each side); the others are data and ACKs,
 	// counted exactly and shown as one collapsed row where the frame gap
@@ -571,63 +651,109 @@ func newLadder(c *Connection) ladderView {
 			gapAt = len(cn.Ladder) - 1
 		}
 	}
-	for i, st := range cn.Ladder {
-		y += ladderStep
-		row := ladderRow{Y: y, TextY: y - 6, Frame: st.Frame, Time: "+" + relTime(st.Time.Sub(cn.First)) + " s",
-			X1: ladderClientX + ladderArrowInset, X2: ladderServerX - ladderArrowInset}
-		if st.Dir == reassembly.ServerToClient {
-			row.X1, row.X2 = ladderServerX-ladderArrowInset, ladderClientX+ladderArrowInset
+	// Timer-driven changes (frame 0) are no segments: they are drawn at
+	// their time, between the steps around them.
+	var timers []ladderEvent
+	for d, ep := range []*fsm.Endpoint{&cn.Client, &cn.Server} {
+		for _, ch := range ep.Timeline {
+			if ch.Frame == 0 {
+				timers = append(timers, ladderEvent{t: ch.Time, timer: ch.On.String(), dir: d, state: ch.To})
+			}
 		}
-		row.LabelX = (ladderClientX + ladderServerX) / 2
-		label := st.Flags.String()
-		if st.Flags&(reassembly.ACK) != 0 {
-			label += fmt.Sprintf(" seq %d ack %d", st.Seq, st.Ack)
-		} else {
-			label += fmt.Sprintf(" seq %d", st.Seq)
+	}
+	slices.SortStableFunc(timers, func(a, b ladderEvent) int { return a.t.Compare(b.t) })
+	var events []ladderEvent
+	for i := range cn.Ladder {
+		st := &cn.Ladder[i]
+		for len(timers) > 0 && timers[0].t.Before(st.Time) {
+			events = append(events, timers[0])
+			timers = timers[1:]
 		}
-		if st.Len > 0 {
-			label += fmt.Sprintf(" len %d", st.Len)
-		}
-		row.Label = label
-		row.Class = "seg"
-		switch {
-		case st.Flags&reassembly.RST != 0:
-			row.Class, row.Tag = "seg rst", "RST"
-		case st.Kind&reassembly.Duplicate != 0:
-			row.Class, row.Tag = "seg dup", "duplicate"
-		case st.Kind&reassembly.Retransmission != 0:
-			row.Class, row.Tag = "seg rtx", "retransmission"
-		case st.Stale:
-			row.Class, row.Tag = "seg rtx", "old connection"
-		}
-		if st.ClientChanged {
-			row.ClientState = st.Client.String()
-		}
-		if st.ServerChanged {
-			row.ServerState = st.Server.String()
-		}
-		row.LeftAnchorX, row.RightAnchorX = ladderClientX-8, ladderServerX+8
-		v.Rows = append(v.Rows, row)
+		events = append(events, ladderEvent{t: st.Time, step: st})
 		if i == gapAt {
-			y += ladderStep
-			v.Rows = append(v.Rows, ladderRow{Y: y, TextY: y + 4, Collapsed: fmt.Sprintf("… %s (data and ACKs) not drawn …", nplural(hidden, "segment"))})
+			events = append(events, ladderEvent{t: st.Time, timer: "collapsed"})
 		}
+	}
+	events = append(events, timers...)
+
+	y := ladderTop
+	prev := cn.First
+	for _, e := range events {
+		dt := e.t.Sub(prev)
+		row := ladderRow{}
+		y += ladderStep + ladderGap(dt)
+		if dt >= time.Second {
+			row.Gap, row.GapY = "⋮ "+Dur(dt)+" later", y-ladderStep/2-ladderGap(dt)/2+4
+		}
+		prev = e.t
+		switch {
+		case e.step != nil:
+			row = stepRow(cn, e.step, y, row)
+		case e.timer == "collapsed":
+			row.Y, row.TextY = y, y+4
+			row.Collapsed = fmt.Sprintf("… %s (data and ACKs) not drawn …", nplural(hidden, "segment"))
+		default:
+			row.Y, row.TextY = y, y+4
+			row.Time = "+" + relTime(e.t.Sub(cn.First)) + " s"
+			row.LabelX = (ladderClientX + ladderServerX) / 2
+			row.LeftAnchorX, row.RightAnchorX = ladderClientX-8, ladderServerX+8
+			who := "client"
+			if e.dir == 0 {
+				row.ClientState = e.state.String()
+				row.X1 = ladderClientX
+			} else {
+				who = "server"
+				row.ServerState = e.state.String()
+				row.X1 = ladderServerX
+			}
+			row.Timer = fmt.Sprintf("%s timer: %s, no packet", who, e.timer)
+		}
+		v.Rows = append(v.Rows, row)
 	}
 	if cn.LadderOmitted > 0 {
 		y += ladderStep
 		v.Rows = append(v.Rows, ladderRow{Y: y, TextY: y + 4, Collapsed: fmt.Sprintf("… %s more not drawn …", nplural(cn.LadderOmitted, "step"))})
 	}
-	// Timer-driven changes (frame 0) are not segments: list them as notes.
-	for _, e := range []struct {
-		name string
-		ep   *fsm.Endpoint
-	}{{"client", &cn.Client}, {"server", &cn.Server}} {
-		for _, ch := range e.ep.Timeline {
-			if ch.Frame == 0 {
-				v.Notes = append(v.Notes, fmt.Sprintf("%s entered %s at +%s s (%s, no packet)", e.name, ch.To, relTime(ch.Time.Sub(cn.First)), ch.On))
-			}
-		}
-	}
 	v.H = y + ladderStep
 	return v
+}
+
+// stepRow draws one segment at height y.
+func stepRow(cn *fsm.Conn, st *fsm.Step, y float64, row ladderRow) ladderRow {
+	row.Y, row.TextY, row.Frame = y, y-6, st.Frame
+	row.Time = "+" + relTime(st.Time.Sub(cn.First)) + " s"
+	row.X1, row.X2 = ladderClientX+ladderArrowInset, ladderServerX-ladderArrowInset
+	if st.Dir == reassembly.ServerToClient {
+		row.X1, row.X2 = ladderServerX-ladderArrowInset, ladderClientX+ladderArrowInset
+	}
+	row.LabelX = (ladderClientX + ladderServerX) / 2
+	label := st.Flags.String()
+	if st.Flags&(reassembly.ACK) != 0 {
+		label += fmt.Sprintf(" seq %d ack %d", st.Seq, st.Ack)
+	} else {
+		label += fmt.Sprintf(" seq %d", st.Seq)
+	}
+	if st.Len > 0 {
+		label += fmt.Sprintf(" len %d", st.Len)
+	}
+	row.Label = label
+	row.Class = "seg"
+	switch {
+	case st.Flags&reassembly.RST != 0:
+		row.Class, row.Tag = "seg rst", "RST"
+	case st.Kind&reassembly.Duplicate != 0:
+		row.Class, row.Tag = "seg dup", "duplicate"
+	case st.Kind&reassembly.Retransmission != 0:
+		row.Class, row.Tag = "seg rtx", "retransmission"
+	case st.Stale:
+		row.Class, row.Tag = "seg rtx", "old connection"
+	}
+	if st.ClientChanged {
+		row.ClientState = st.Client.String()
+	}
+	if st.ServerChanged {
+		row.ServerState = st.Server.String()
+	}
+	row.LeftAnchorX, row.RightAnchorX = ladderClientX-8, ladderServerX+8
+	return row
 }

@@ -120,6 +120,8 @@ type Connection struct {
 	FindingKinds   []string  `json:"finding_kinds"`
 
 	conn *fsm.Conn
+	// pinned: listed because the user asked for it (Limits.Pin).
+	pinned bool
 }
 
 // Anomaly is an event that did not fit the RFC state machine.

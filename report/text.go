@@ -209,16 +209,29 @@ func connList(g *Group) string {
 	return b.String()
 }
 
-// ladders draws the flagged connections, worst finding first.
+// ladders draws the connections asked for (--conn), all of them, then the
+// flagged ones, in ID order.
 func (t *textWriter) ladders(r *Report) {
-	var flagged []*Connection
+	var pinned, flagged []*Connection
 	for i := range r.Connections {
 		c := &r.Connections[i]
-		if interesting(c.conn) {
+		switch {
+		case c.pinned:
+			pinned = append(pinned, c)
+		case interesting(c.conn):
 			flagged = append(flagged, c)
 		}
 	}
-	if len(flagged) == 0 || t.opt.MaxLadders < 0 {
+	if t.opt.MaxLadders < 0 {
+		return
+	}
+	if len(pinned) > 0 {
+		t.printf("%s\n", t.color(ansiBold, "Connections asked for (--conn)"))
+		for _, c := range pinned {
+			t.ladder(c)
+		}
+	}
+	if len(flagged) == 0 {
 		return
 	}
 	t.printf("%s\n", t.color(ansiBold, "Flagged connections"))

@@ -67,6 +67,12 @@ func TestWorkersAndSweepsDoNotChangeTheReport(t *testing.T) {
 						an.jobs, an.sweepEvery, firstDiff(string(got), string(never)))
 				}
 			}
+			// With tight listing bounds and connections asked for (--conn).
+			lim := report.Limits{Connections: 2, FindingsPerKind: 1, Pin: func(c *fsm.Conn) bool { return c.ID%3 == 0 }}
+			never = reportJSON(t, analysis{cfg: cfg, lim: lim, jobs: 1, sweepEvery: 1000 * time.Hour}, file)
+			if got := reportJSON(t, analysis{cfg: cfg, lim: lim, jobs: 3, sweepEvery: time.Nanosecond}, file); !bytes.Equal(got, never) {
+				t.Errorf("bounded, --conn: 3 workers sweeping differ from one never sweeping:\n%s", firstDiff(string(got), string(never)))
+			}
 		})
 	}
 }

@@ -57,6 +57,8 @@ type options struct {
 	cpuProfile   string
 	memProfile   string
 	htmlLadders  int
+	htmlConns    int
+	conns        []string
 	args         []string // the command line, for the HTML report's facts
 }
 
@@ -78,6 +80,8 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.IntVar(&o.listConns, "list-connections", report.DefaultLimits().Connections, "list at most `N` connections in full, then as many notable ones (counts stay exact; -1: all)")
 	fs.IntVar(&o.listFindings, "list-findings", report.DefaultLimits().FindingsPerKind, "list at most `N` findings of each kind (counts stay exact; -1: all)")
 	fs.IntVar(&o.htmlLadders, "html-ladders", report.DefaultLaddersPerKind, "HTML: draw at most `N` flagged connections per finding kind (-1: none)")
+	fs.IntVar(&o.htmlConns, "html-connections", report.DefaultHTMLConnections, "HTML: list at most `N` connections, each with its ladder to open (-1: none)")
+	fs.StringArrayVar(&o.conns, "conn", nil, "always list and draw the connections matching `spec`: an ID (first frame), ip:port, [ipv6]:port or an address; repeatable")
 	fs.IntVar(&o.maxTracked, "max-conns", defaultMaxConns, "track at most `N` connections at once; beyond, the least recently active one is evicted early (bounds memory under floods; 0: no limit)")
 	// The names of the first release, before --max-conns came.
 	fs.IntVar(&o.listConns, "max-connections", report.DefaultLimits().Connections, "")
@@ -151,6 +155,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if o.htmlLadders == 0 || o.htmlLadders < -1 {
 		return usagef("--html-ladders must be positive, or -1 for none")
 	}
+	if o.htmlConns == 0 || o.htmlConns < -1 {
+		return usagef("--html-connections must be positive, or -1 for none")
+	}
+	pins, err := parseConnSpecs(o.conns)
+	if err != nil {
+		return err
+	}
 	if o.maxTracked < 0 {
 		return usagef("--max-conns must be positive, or 0 for no limit")
 	}
@@ -161,6 +172,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.listConns, FindingsPerKind: o.listFindings}, jobs: o.jobs, maxConns: o.maxTracked,
 		allConns: o.allConns}
+	if pins != nil {
+		an.lim.Pin = pins.match
+	}
 	if !o.quiet && wantProgress(o.progress, stderr) {
 		an.progress = stderr
 	}
@@ -367,7 +381,7 @@ func write(o *options, format string, rep *report.Report, stdout io.Writer) erro
 		case "json":
 			return report.JSON(w, rep)
 		case "html":
-			return report.HTML(w, rep, report.HTMLOptions{LaddersPerKind: o.htmlLadders, Options: "tcpstate " + strings.Join(o.args, " ")})
+			return report.HTML(w, rep, report.HTMLOptions{LaddersPerKind: o.htmlLadders, Connections: o.htmlConns, Options: "tcpstate " + strings.Join(o.args, " ")})
 		}
 		return renderText(w, rep, o.quiet, tty)
 	}
