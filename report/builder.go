@@ -61,6 +61,9 @@ type Builder struct {
 	services map[netip.AddrPort]*serviceAgg
 	svcKeys  boundedMax[hashedAddr]
 	otherSvc int
+	// snaps are the --at snapshots, tl the --timeline samples.
+	snaps []snapAgg
+	tl    sampler
 }
 
 // hashedAddr orders service endpoints by a hash of their address and port.
@@ -224,6 +227,13 @@ func (b *Builder) Add(c *fsm.Conn) {
 	b.over.add(1, &c.Server, c.End)
 	b.addService(c)
 	b.keepConn(c)
+	if b.snaps != nil {
+		b.addSnapshots(c)
+	}
+	if b.tl.enabled {
+		b.tl.add(0, &c.Client, c.End)
+		b.tl.add(1, &c.Server, c.End)
+	}
 }
 
 // keepConn offers c to the listed connections, and copies it if they take
@@ -280,6 +290,8 @@ func (b *Builder) Merge(o *Builder) {
 	for _, c := range o.pinned.items {
 		b.pinned.offer(c, MaxPinned)
 	}
+	b.mergeSnapshots(o)
+	b.tl.merge(&o.tl)
 	for k := range o.finds {
 		for _, f := range o.finds[k].items {
 			b.finds[k].offer(f, b.lim.FindingsPerKind)
@@ -379,6 +391,8 @@ func (b *Builder) Report(tool string, st reassembly.Stats, cfg fsm.Config) *Repo
 	r.Groups = b.renderGroups()
 	r.StatesOverTime = b.over.series()
 	r.Services, r.OtherServices = b.renderServices(), b.otherSvc
+	r.Snapshots = b.renderSnapshots(r.Capture.Start, r.Capture.End)
+	r.Timeline = b.tl.render(r.Capture.Start, r.Capture.End)
 	return r
 }
 

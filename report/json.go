@@ -21,7 +21,14 @@ func JSON(w io.Writer, r *Report) error {
 	list(jw, "connections", r.Connections)
 	list(jw, "findings", r.Findings)
 	list(jw, "groups", r.Groups)
-	jw.field("omitted", r.Omitted, true)
+	last := r.Snapshots == nil && r.Timeline == nil
+	jw.field("omitted", r.Omitted, last)
+	if r.Snapshots != nil {
+		jw.field("snapshots", r.Snapshots, r.Timeline == nil)
+	}
+	if r.Timeline != nil {
+		jw.field("timeline", r.Timeline, true)
+	}
 	jw.raw("}\n")
 	if jw.err != nil {
 		return jw.err

@@ -25,6 +25,10 @@ type Report struct {
 	Groups []Group `json:"groups"`
 	// Omitted says what the connections and findings lists leave out.
 	Omitted Omitted `json:"omitted"`
+	// Snapshots are the states at the moments asked for (--at), Timeline
+	// the per-state counts every step (--timeline); absent unless asked.
+	Snapshots []Snapshot `json:"snapshots,omitempty"`
+	Timeline  *Timeline  `json:"timeline,omitempty"`
 
 	// StatesOverTime and Services feed the HTML report's chart and table
 	// (not yet part of the JSON contract).

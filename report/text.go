@@ -69,6 +69,8 @@ func Text(w io.Writer, r *Report, opt TextOptions) error {
 	t.states(r)
 	t.findings(r)
 	t.ladders(r)
+	t.snapshots(r)
+	t.timeline(r)
 	if t.err != nil {
 		return t.err
 	}

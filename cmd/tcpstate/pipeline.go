@@ -42,6 +42,22 @@ type pipeline struct {
 	// maxConns bounds the connections tracked at once, shared evenly by
 	// the workers (0: no bound).
 	maxConns int
+	// moments, when set, asks the builders for --at snapshots and a
+	// --timeline, once the first packet gives the capture's start.
+	moments *moments
+}
+
+// setupMoments configures every worker's builder for --at and --timeline;
+// called on the reading goroutine before the first segment is handed on.
+func (p *pipeline) setupMoments(src segmentSource, ws []*worker) {
+	if p.moments == nil || p.moments.done {
+		return
+	}
+	bs := make([]*report.Builder, len(ws))
+	for i, w := range ws {
+		bs[i] = w.b
+	}
+	p.moments.setup(src.Stats().First, bs...)
 }
 
 // runStats is what the run learned beyond the report.
@@ -199,11 +215,15 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 			w.finish(src.Stats().Last) // lets the stream writer end
 			return nil, err
 		}
+		if p.moments != nil && !p.moments.done {
+			p.setupMoments(src, []*worker{w})
+		}
 		if clock.tick(seg.Time) {
 			w.sweep(clock.max, p.cfg.Linger())
 		}
 		w.asm.Add(&seg)
 	}
+	p.setupMoments(src, []*worker{w}) // a capture without TCP
 	w.finish(src.Stats().Last)
 	return []*worker{w}, nil
 }
@@ -284,6 +304,9 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 			readErr = err
 			break
 		}
+		if p.moments != nil && !p.moments.done {
+			p.setupMoments(src, ws)
+		}
 		if clock.tick(seg.Time) {
 			flushAll(true, false, clock.max)
 		}
@@ -294,6 +317,9 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 			ins[i] <- b
 			cur[i] = <-free
 		}
+	}
+	if p.moments != nil && !p.moments.done { // a capture without TCP: the builders are idle
+		p.setupMoments(src, ws)
 	}
 	flushAll(false, true, src.Stats().Last)
 	for _, in := range ins {

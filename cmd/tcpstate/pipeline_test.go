@@ -68,10 +68,16 @@ func TestWorkersAndSweepsDoNotChangeTheReport(t *testing.T) {
 				}
 			}
 			// With tight listing bounds and connections asked for (--conn).
+			// With tight listing bounds, connections asked for (--conn),
+			// snapshots (--at) and a timeline fine enough to be widened.
 			lim := report.Limits{Connections: 2, FindingsPerKind: 1, Pin: func(c *fsm.Conn) bool { return c.ID%3 == 0 }}
-			never = reportJSON(t, analysis{cfg: cfg, lim: lim, jobs: 1, sweepEvery: 1000 * time.Hour}, file)
-			if got := reportJSON(t, analysis{cfg: cfg, lim: lim, jobs: 3, sweepEvery: time.Nanosecond}, file); !bytes.Equal(got, never) {
-				t.Errorf("bounded, --conn: 3 workers sweeping differ from one never sweeping:\n%s", firstDiff(string(got), string(never)))
+			mom := func() *moments {
+				half, two := 500*time.Millisecond, 2*time.Second
+				return &moments{at: []atSpec{{offset: &half}, {offset: &two}}, step: 10 * time.Millisecond}
+			}
+			never = reportJSON(t, analysis{cfg: cfg, lim: lim, jobs: 1, sweepEvery: 1000 * time.Hour, moments: mom()}, file)
+			if got := reportJSON(t, analysis{cfg: cfg, lim: lim, jobs: 3, sweepEvery: time.Nanosecond, moments: mom()}, file); !bytes.Equal(got, never) {
+				t.Errorf("bounded, --conn, --at, --timeline: 3 workers sweeping differ from one never sweeping:\n%s", firstDiff(string(got), string(never)))
 			}
 		})
 	}

@@ -59,6 +59,8 @@ type options struct {
 	htmlLadders  int
 	htmlConns    int
 	conns        []string
+	at           []string
+	timeline     string
 	args         []string // the command line, for the HTML report's facts
 }
 
@@ -82,6 +84,8 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.IntVar(&o.htmlLadders, "html-ladders", report.DefaultLaddersPerKind, "HTML: draw at most `N` flagged connections per finding kind (-1: none)")
 	fs.IntVar(&o.htmlConns, "html-connections", report.DefaultHTMLConnections, "HTML: list at most `N` connections, each with its ladder to open (-1: none)")
 	fs.StringArrayVar(&o.conns, "conn", nil, "always list and draw the connections matching `spec`: an ID (first frame), ip:port, [ipv6]:port or an address; repeatable")
+	fs.StringArrayVar(&o.at, "at", nil, "also show every endpoint's state at `time` (as ss -tan would have): RFC 3339, HH:MM:SS (UTC) on the capture's date, or +90s from its start; repeatable")
+	fs.StringVar(&o.timeline, "timeline", "", "also count the endpoints in each state every `step` (e.g. 1s, 1m)")
 	fs.IntVar(&o.maxTracked, "max-conns", defaultMaxConns, "track at most `N` connections at once; beyond, the least recently active one is evicted early (bounds memory under floods; 0: no limit)")
 	// The names of the first release, before --max-conns came.
 	fs.IntVar(&o.listConns, "max-connections", report.DefaultLimits().Connections, "")
@@ -162,6 +166,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	ats, err := parseAt(o.at)
+	if err != nil {
+		return err
+	}
+	step, err := parseStep(o.timeline)
+	if err != nil {
+		return err
+	}
 	if o.maxTracked < 0 {
 		return usagef("--max-conns must be positive, or 0 for no limit")
 	}
@@ -174,6 +186,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		allConns: o.allConns}
 	if pins != nil {
 		an.lim.Pin = pins.match
+	}
+	if len(ats) > 0 || step > 0 {
+		an.moments = &moments{at: ats, step: step}
 	}
 	if !o.quiet && wantProgress(o.progress, stderr) {
 		an.progress = stderr
@@ -221,6 +236,8 @@ type analysis struct {
 	progress io.Writer
 	// allConns, when set, is the JSON Lines file for every connection.
 	allConns string
+	// moments, when set, asks for --at snapshots and a --timeline.
+	moments *moments
 }
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
@@ -254,7 +271,7 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 			total = -1
 		}
 	}
-	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery, maxConns: an.maxConns}
+	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery, maxConns: an.maxConns, moments: an.moments}
 	if an.progress != nil {
 		bar := newProgress(an.progress, max(total, 0))
 		for i := range inputs {
