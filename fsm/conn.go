@@ -50,7 +50,11 @@ type Conn struct {
 	// capture, or when a new incarnation took its four-tuple.
 	End time.Time
 
-	Packets, Bytes                      Dirs[uint64]
+	Packets, Bytes Dirs[uint64]
+	// IPBytes sums the IP packet lengths; SeqBytes is the sequence space
+	// each side used for data (SYN and FIN excluded), as Zeek's
+	// orig_bytes/resp_bytes count it, retransmissions once.
+	IPBytes, SeqBytes                   Dirs[uint64]
 	Retransmits, Duplicates, KeepAlives Dirs[uint32]
 	OutOfOrder, Gaps, AckUnseen         Dirs[uint32]
 	Ladder                              []Step

@@ -392,7 +392,17 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time) *Conn {
 	cn.Partial = cn.Partial || c.Partial()
 	for d := range c.Half {
 		h := &c.Half[d]
-		cn.Packets[d], cn.Bytes[d] = h.Packets, h.Bytes
+		cn.Packets[d], cn.Bytes[d], cn.IPBytes[d] = h.Packets, h.Bytes, h.IPBytes
+		if h.Seen {
+			size := int64(uint32(h.NextSeq - h.Base))
+			if h.HaveISN {
+				size-- // the SYN
+			}
+			if h.FinSent {
+				size--
+			}
+			cn.SeqBytes[d] = uint64(max(size, 0))
+		}
 		cn.Retransmits[d], cn.Duplicates[d], cn.KeepAlives[d] = h.Retransmits, h.Duplicates, h.KeepAlives
 		cn.OutOfOrder[d], cn.Gaps[d], cn.AckUnseen[d] = h.OutOfOrder, h.Gaps, h.AckUnseen
 		if st := rp.lastData[d]; st.Frame != 0 {

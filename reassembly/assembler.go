@@ -312,6 +312,7 @@ func (c *Conn) track(seg *Segment, info *SegInfo) {
 	}
 	h.Packets++
 	h.Bytes += uint64(seg.Len)
+	h.IPBytes += uint64(seg.IPLen)
 	h.Window = seg.Window
 
 	if h.Seen && isDuplicate(&h.last, seg) {

@@ -76,6 +76,7 @@ type Half struct {
 
 	Packets     uint64 // segments, including retransmissions and duplicates
 	Bytes       uint64 // payload bytes, including retransmissions
+	IPBytes     uint64 // IP packet lengths (Zeek's ip_bytes)
 	Retransmits uint32 // segments that re-sent sequence space already seen
 	Duplicates  uint32 // identical copies of the previous segment (captured twice)
 	KeepAlives  uint32 // keep-alive probes

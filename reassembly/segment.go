@@ -70,6 +70,9 @@ type Segment struct {
 	// Captured is how many of those payload bytes the capture holds (less
 	// than Len when snaplen cut the packet).
 	Captured uint32
+	// IPLen is the IP packet's length according to its header (IPv4 total
+	// length; IPv6 payload length plus its 40-byte header): Zeek's ip_bytes.
+	IPLen uint32
 	// MSS is the MSS option value (0 when absent).
 	MSS uint16
 	// WScale is the window-scale shift, or NoWScale when absent.

@@ -45,19 +45,28 @@ type pipeline struct {
 	// moments, when set, asks the builders for --at snapshots and a
 	// --timeline, once the first packet gives the capture's start.
 	moments *moments
+	// begun is set once the capture's start is known; first and last are
+	// its first and last packets' times (last once it has ended). The
+	// stream's head and tail read them (after channel handoffs).
+	begun       bool
+	first, last time.Time
 }
 
-// setupMoments configures every worker's builder for --at and --timeline;
-// called on the reading goroutine before the first segment is handed on.
-func (p *pipeline) setupMoments(src segmentSource, ws []*worker) {
-	if p.moments == nil || p.moments.done {
+// begin runs once, on the reading goroutine, at the first segment (or at
+// the end of a capture without one), before any segment is handed on: it
+// notes the capture's start and configures the builders for --at and
+// --timeline.
+func (p *pipeline) begin(src segmentSource, ws []*worker) {
+	p.begun = true
+	p.first = src.Stats().First
+	if p.moments == nil {
 		return
 	}
 	bs := make([]*report.Builder, len(ws))
 	for i, w := range ws {
 		bs[i] = w.b
 	}
-	p.moments.setup(src.Stats().First, bs...)
+	p.moments.setup(p.first, bs...)
 }
 
 // runStats is what the run learned beyond the report.
@@ -79,6 +88,7 @@ type worker struct {
 	// the last sweep, and where to send them.
 	lines  []connLine
 	stream chan<- []connLine
+	render func([]byte, *fsm.Conn) []byte
 	err    error
 }
 
@@ -86,7 +96,7 @@ func (p *pipeline) newWorker(i int) *worker {
 	w := &worker{tr: fsm.NewTracker(p.cfg), b: report.NewBuilder(p.lim)}
 	w.tr.OnDone = func(c *fsm.Conn) bool { w.b.Add(c); return false }
 	if p.stream != nil {
-		w.stream = p.stream.ins[i]
+		w.stream, w.render = p.stream.ins[i], p.stream.render
 		w.tr.OnDone = w.streamed
 	}
 	w.asm = reassembly.NewAssembler(w.tr)
@@ -96,13 +106,9 @@ func (p *pipeline) newWorker(i int) *worker {
 	return w
 }
 
-// streamed renders c as a JSON line before folding it into the report.
+// streamed renders c as a line (JSON, Zeek, CSV) before folding it into the report.
 func (w *worker) streamed(c *fsm.Conn) bool {
-	b, err := json.Marshal(report.ConnectionOf(c))
-	if err != nil && w.err == nil {
-		w.err = err
-	}
-	w.lines = append(w.lines, connLine{id: c.ID, b: b})
+	w.lines = append(w.lines, connLine{id: c.ID, b: w.render(nil, c)})
 	w.b.Add(c)
 	return false
 }
@@ -215,16 +221,19 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 			w.finish(src.Stats().Last) // lets the stream writer end
 			return nil, err
 		}
-		if p.moments != nil && !p.moments.done {
-			p.setupMoments(src, []*worker{w})
+		if !p.begun {
+			p.begin(src, []*worker{w})
 		}
 		if clock.tick(seg.Time) {
 			w.sweep(clock.max, p.cfg.Linger())
 		}
 		w.asm.Add(&seg)
 	}
-	p.setupMoments(src, []*worker{w}) // a capture without TCP
-	w.finish(src.Stats().Last)
+	if !p.begun { // a capture without TCP
+		p.begin(src, []*worker{w})
+	}
+	p.last = src.Stats().Last
+	w.finish(p.last)
 	return []*worker{w}, nil
 }
 
@@ -304,8 +313,8 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 			readErr = err
 			break
 		}
-		if p.moments != nil && !p.moments.done {
-			p.setupMoments(src, ws)
+		if !p.begun {
+			p.begin(src, ws)
 		}
 		if clock.tick(seg.Time) {
 			flushAll(true, false, clock.max)
@@ -318,10 +327,11 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 			cur[i] = <-free
 		}
 	}
-	if p.moments != nil && !p.moments.done { // a capture without TCP: the builders are idle
-		p.setupMoments(src, ws)
+	if !p.begun { // a capture without TCP: the builders are idle
+		p.begin(src, ws)
 	}
-	flushAll(false, true, src.Stats().Last)
+	p.last = src.Stats().Last
+	flushAll(false, true, p.last)
 	for _, in := range ins {
 		close(in)
 	}
@@ -365,16 +375,32 @@ type connLine struct {
 type connStream struct {
 	ins  []chan []connLine
 	done chan error
+	// render appends one connection's line (with its newline) to b.
+	render func(b []byte, c *fsm.Conn) []byte
+	// head and tail, when set, give what goes before the first line and
+	// after the last; they run on the writer's goroutine, after the first
+	// period (so the capture's start is known) and after the last.
+	head, tail func() []byte
 }
 
-func newConnStream(w io.Writer, workers int) *connStream {
-	s := &connStream{ins: make([]chan []connLine, workers), done: make(chan error, 1)}
+// jsonLine renders a connection for --all-connections.
+func jsonLine(b []byte, c *fsm.Conn) []byte {
+	j, err := json.Marshal(report.ConnectionOf(c))
+	if err != nil {
+		panic(err) // the model holds only marshalable types
+	}
+	return append(append(b, j...), '\n')
+}
+
+func newConnStream(w io.Writer, workers int, render func([]byte, *fsm.Conn) []byte, head, tail func() []byte) *connStream {
+	s := &connStream{ins: make([]chan []connLine, workers), done: make(chan error, 1), render: render, head: head, tail: tail}
 	for i := range s.ins {
 		s.ins[i] = make(chan []connLine, 4)
 	}
 	go func() {
 		bw := bufio.NewWriterSize(w, 1<<16)
 		var err error
+		started := false
 		for {
 			var all []connLine
 			open := false
@@ -383,6 +409,10 @@ func newConnStream(w io.Writer, workers int) *connStream {
 				open = open || ok
 				all = append(all, ls...)
 			}
+			if !started && s.head != nil {
+				_, err = bw.Write(s.head())
+			}
+			started = true
 			if !open {
 				break
 			}
@@ -391,10 +421,10 @@ func newConnStream(w io.Writer, workers int) *connStream {
 				if err == nil {
 					_, err = bw.Write(l.b)
 				}
-				if err == nil {
-					err = bw.WriteByte('\n')
-				}
 			}
+		}
+		if err == nil && s.tail != nil {
+			_, err = bw.Write(s.tail())
 		}
 		if err == nil {
 			err = bw.Flush()

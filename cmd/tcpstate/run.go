@@ -148,6 +148,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if o.allConns == "-" {
 		return usagef("--all-connections needs a file name")
 	}
+	if o.allConns != "" && (format == "zeek" || format == "csv") {
+		return usagef("--all-connections goes with text, json or html; -f %s already lists every connection", format)
+	}
 	cfg := fsm.Config{MSL: o.msl, FinTimeout: o.finTimeout, CloseWaitMin: o.closeWaitMin}
 
 	if o.jobs < 1 {
@@ -190,6 +193,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(ats) > 0 || step > 0 {
 		an.moments = &moments{at: ats, step: step}
 	}
+	if format == "zeek" || format == "csv" {
+		lg, err := openLog(format, o.output, stdout)
+		if err != nil {
+			return err
+		}
+		defer lg.abort()
+		an.log = lg
+	}
 	if !o.quiet && wantProgress(o.progress, stderr) {
 		an.progress = stderr
 	}
@@ -208,6 +219,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	if an.log != nil {
+		if err := an.log.commit(); err != nil {
+			return err
+		}
+	}
 	if o.memProfile != "" {
 		if f, err := os.Create(o.memProfile); err == nil {
 			runtime.GC()
@@ -219,6 +235,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		for _, w := range rep.Capture.Warnings {
 			fmt.Fprintf(stderr, "tcpstate: warning: %s\n", w)
 		}
+	}
+	if an.log != nil {
+		return nil
 	}
 	return write(o, format, rep, stdout)
 }
@@ -238,6 +257,9 @@ type analysis struct {
 	allConns string
 	// moments, when set, asks for --at snapshots and a --timeline.
 	moments *moments
+	// log, when set, is the per-connection log written as the analysis
+	// goes (-f zeek, -f csv).
+	log *connLog
 }
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
@@ -292,12 +314,19 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 			return nil, err
 		}
 		defer stream.abort()
-		p.stream = newConnStream(stream.f, max(an.jobs, 1))
+		p.stream = newConnStream(stream.f, max(an.jobs, 1), jsonLine, nil, nil)
+	}
+	if an.log != nil {
+		p.stream = an.log.stream(p, max(an.jobs, 1))
 	}
 	b, rs, err := p.run(ctx, src)
 	if p.stream != nil {
 		if werr := p.stream.wait(); err == nil && werr != nil {
-			err = fmt.Errorf("write %s: %v", an.allConns, werr)
+			name := an.allConns
+			if an.log != nil {
+				name = an.log.name
+			}
+			err = fmt.Errorf("write %s: %v", name, werr)
 		}
 	}
 	if err != nil {
@@ -362,15 +391,17 @@ func chooseFormat(format, output string) (string, error) {
 			format = "json"
 		case ".html", ".htm":
 			format = "html"
+		case ".csv":
+			format = "csv"
 		default:
 			format = "text"
 		}
 	}
 	switch format {
-	case "text", "json", "html":
+	case "text", "json", "html", "zeek", "csv":
 		return format, nil
 	}
-	return "", usagef("unknown format %q: use text, json or html", format)
+	return "", usagef("unknown format %q: use text, json, html, zeek or csv", format)
 }
 
 // checkOutput refuses an output path that is one of the inputs: nothing the

@@ -51,7 +51,7 @@ func TestCLIErrors(t *testing.T) {
 		{"zero list limit", []string{"--list-connections", "0", popTrace}, 2, "--list-connections"},
 		{"negative tracking bound", []string{"--max-conns", "-5", popTrace}, 2, "--max-conns must be positive"},
 		{"zero ladders", []string{"--html-ladders", "0", popTrace}, 2, "--html-ladders must be positive"},
-		{"unknown format lists html", []string{"-f", "pdf", popTrace}, 2, "use text, json or html"},
+		{"unknown format lists html", []string{"-f", "pdf", popTrace}, 2, "use text, json, html, zeek or csv"},
 		{"stream to stdout", []string{"--all-connections", "-", popTrace}, 2, "--all-connections needs a file name"},
 		{"stream over the input", []string{"--all-connections", popTrace, popTrace}, 2, "would overwrite an input"},
 	}
@@ -195,7 +195,10 @@ func TestGolden(t *testing.T) {
 	}
 	for _, c := range captures {
 		name := filepath.Base(filepath.Dir(c)) + "/" + strings.TrimSuffix(filepath.Base(c), ".pcap")
-		formats := []string{"text", "json"}
+		formats := []string{"text", "json", "zeek"}
+		if strings.HasPrefix(name, "kernel/") {
+			formats = append(formats, "csv")
+		}
 		if htmlGolden[name] {
 			formats = append(formats, "html")
 		}
@@ -205,7 +208,7 @@ func TestGolden(t *testing.T) {
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, errs)
 				}
-				ext := map[string]string{"text": ".txt", "json": ".json", "html": ".html"}[format]
+				ext := map[string]string{"text": ".txt", "json": ".json", "html": ".html", "zeek": ".conn.log", "csv": ".csv"}[format]
 				golden := filepath.Join("testdata", "golden", name+ext)
 				if *update {
 					os.MkdirAll(filepath.Dir(golden), 0o755)

@@ -436,6 +436,7 @@ func (d *Decoder) fillIPv4(seg *reassembly.Segment) reassembly.SkipReason {
 	}
 	src := netip.AddrFrom4([4]byte(ip.SrcIP))
 	dst := netip.AddrFrom4([4]byte(ip.DstIP))
+	seg.IPLen = uint32(ip.Length)
 	return d.fillTCP(seg, src, dst, int(ip.Length)-int(ip.IHL)*4)
 }
 
@@ -448,6 +449,7 @@ func (d *Decoder) fillIPv6(seg *reassembly.Segment, ext int) reassembly.SkipReas
 	}
 	src := netip.AddrFrom16([16]byte(ip.SrcIP))
 	dst := netip.AddrFrom16([16]byte(ip.DstIP))
+	seg.IPLen = uint32(ip.Length) + ipv6HeaderLen
 	return d.fillTCP(seg, src, dst, int(ip.Length)-ext)
 }
 

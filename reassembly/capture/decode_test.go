@@ -189,7 +189,7 @@ func TestDecode(t *testing.T) {
 	}{
 		{"ethernet syn with options", syn, reassembly.LinkTypeEthernet, reassembly.NotSkipped, func(t *testing.T, s *reassembly.Segment) {
 			want := reassembly.Segment{Src: a4("10.0.0.1:40000"), Dst: a4("10.0.0.2:80"), Seq: 1000, Flags: reassembly.SYN, Window: 512,
-				MSS: 1460, WScale: 7, SACKOK: true, HasTS: true, TSVal: 7, TSEcr: 9}
+				IPLen: 60, MSS: 1460, WScale: 7, SACKOK: true, HasTS: true, TSVal: 7, TSEcr: 9}
 			if *s != want {
 				t.Errorf("got %+v\nwant %+v", *s, want)
 			}

@@ -82,7 +82,11 @@ func fast(data []byte, k linkKind, seg *reassembly.Segment) bool {
 		}
 		src := netip.AddrFrom4([4]byte(data[12:16]))
 		dst := netip.AddrFrom4([4]byte(data[16:20]))
-		return fastTCP(data[ipv4MinHeaderLen:min(len(data), total)], total-ipv4MinHeaderLen, src, dst, seg)
+		if !fastTCP(data[ipv4MinHeaderLen:min(len(data), total)], total-ipv4MinHeaderLen, src, dst, seg) {
+			return false
+		}
+		seg.IPLen = uint32(total)
+		return true
 	case etherTypeIPv6:
 		if len(data) < ipv6HeaderLen || data[0]>>4 != 6 || data[6] != ipProtoTCP {
 			return false
@@ -93,7 +97,11 @@ func fast(data []byte, k linkKind, seg *reassembly.Segment) bool {
 		}
 		src := netip.AddrFrom16([16]byte(data[8:24]))
 		dst := netip.AddrFrom16([16]byte(data[24:40]))
-		return fastTCP(data[ipv6HeaderLen:min(len(data), ipv6HeaderLen+plen)], plen, src, dst, seg)
+		if !fastTCP(data[ipv6HeaderLen:min(len(data), ipv6HeaderLen+plen)], plen, src, dst, seg) {
+			return false
+		}
+		seg.IPLen = uint32(ipv6HeaderLen + plen)
+		return true
 	}
 	return false
 }
