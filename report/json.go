@@ -21,7 +21,10 @@ func JSON(w io.Writer, r *Report) error {
 	list(jw, "connections", r.Connections)
 	list(jw, "findings", r.Findings)
 	list(jw, "groups", r.Groups)
-	jw.field("omitted", r.Omitted, true)
+	jw.field("omitted", r.Omitted, r.Gate == nil)
+	if r.Gate != nil {
+		jw.field("gate", r.Gate, true)
+	}
 	jw.raw("}\n")
 	if jw.err != nil {
 		return jw.err
