@@ -589,3 +589,95 @@ func TestBaselineReport(t *testing.T) {
 		t.Errorf("stderr %q", errs)
 	}
 }
+
+// readmeGateCommands returns the tcpstate commands of the README's "Use in
+// CI" section that read traffic.pcap (the shell example and the jobs), with
+// continuation lines joined.
+func readmeGateCommands(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(data), "\n## Use in CI\n")
+	if !ok {
+		t.Fatal(`README.md has no "Use in CI" section`)
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	var cmds []string
+	var cur string
+	for _, line := range strings.Split(sec, "\n") {
+		line = strings.TrimSpace(line)
+		if cur != "" {
+			cur += " " + strings.TrimSuffix(line, "\\")
+		} else {
+			line = strings.TrimPrefix(strings.TrimPrefix(line, "- "), "run: ")
+			if !strings.HasPrefix(line, "tcpstate --") {
+				continue
+			}
+			cur = strings.TrimSuffix(line, "\\")
+		}
+		if !strings.HasSuffix(line, "\\") {
+			if strings.Contains(cur, "traffic.pcap") {
+				cmds = append(cmds, strings.Join(strings.Fields(cur), " "))
+			}
+			cur = ""
+		}
+	}
+	return cmds
+}
+
+// TestREADMECIJobs runs the gate command of the README's shell example,
+// GitHub Actions job and GitLab CI job on the kernel captures: each fails
+// on the CLOSE_WAIT leak, with the failing rule in its JUnit file, and
+// passes on the clean close.
+func TestREADMECIJobs(t *testing.T) {
+	cmds := readmeGateCommands(t)
+	if len(cmds) < 3 {
+		t.Fatalf("found %d gate commands in the README (%q); want the shell example and both jobs", len(cmds), cmds)
+	}
+	for _, cmd := range cmds {
+		for _, tt := range []struct {
+			capture string
+			code    int
+		}{{leakCapture, 1}, {cleanCapture, 0}} {
+			t.Run(cmd+"/"+filepath.Base(tt.capture), func(t *testing.T) {
+				dir := t.TempDir()
+				args := strings.Fields(strings.TrimPrefix(cmd, "tcpstate "))
+				junit := ""
+				for i, a := range args {
+					switch {
+					case a == "traffic.pcap":
+						args[i] = tt.capture
+					case i > 0 && (args[i-1] == "-o" || args[i-1] == "--junit"):
+						args[i] = filepath.Join(dir, a)
+						if args[i-1] == "--junit" {
+							junit = args[i]
+						}
+					}
+				}
+				_, errs, code := tcpstate(t, nil, args...)
+				if code != tt.code {
+					t.Fatalf("exit %d; want %d (%s)", code, tt.code, errs)
+				}
+				if junit == "" {
+					t.Fatal("the command writes no JUnit file")
+				}
+				doc := readJUnit(t, junit)
+				var failed []string
+				for _, c := range doc.Suites[0].Cases {
+					if len(c.Failures) > 0 {
+						failed = append(failed, c.Name)
+					}
+				}
+				want := []string(nil)
+				if tt.code == 1 {
+					want = []string{"--fail-on close-wait"}
+				}
+				if !slices.Equal(failed, want) {
+					t.Errorf("JUnit failures %q; want %q", failed, want)
+				}
+			})
+		}
+	}
+}
