@@ -82,6 +82,9 @@ func (t *textWriter) gate(r *Report) {
 	if g == nil {
 		return
 	}
+	if len(r.Groups) == 0 {
+		t.printf("\n") // the findings section ended without a blank line
+	}
 	if b := g.Baseline; b != nil {
 		t.printf("%s\n", t.color(ansiBold, fmt.Sprintf("Compared with %s: %d new, %d fixed (groups of findings, by kind and endpoint)",
 			b.File, b.NewCount, b.FixedCount)))

@@ -538,6 +538,10 @@ func TestIgnoredStillReported(t *testing.T) {
 			t.Errorf("text report lacks %q", want)
 		}
 	}
+	page, _, _ := tcpstate(t, nil, "-q", "-f", "html", "--ignore", "close-wait@192.0.2.2:8080", leakCapture)
+	if !strings.Contains(page, "5 finding(s) · <strong>5 ignored</strong> (--ignore)") {
+		t.Error("the HTML report does not mark the ignored group")
+	}
 }
 
 // TestGateCountsAreExact: the rules count from exact tallies, not from the
