@@ -28,6 +28,7 @@ type junitSuite struct {
 	Errors     int             `xml:"errors,attr"`
 	Skipped    int             `xml:"skipped,attr"`
 	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
 }
@@ -55,13 +56,19 @@ type junitFailure struct {
 // test reporters, GitLab, Jenkins) display: one testsuite "tcpstate" with
 // one testcase per rule (classname "tcpstate.gate"), and a failure element
 // for each broken rule whose text lists the groups and findings that broke
-// it. r must have a Gate. The output is deterministic (no wall clock).
+// it. r must have a Gate. The output is deterministic: the suite's
+// timestamp is the end of the capture.
 func JUnit(w io.Writer, r *Report) error {
 	g := r.Gate
 	if g == nil {
 		return fmt.Errorf("report: no gate to write as JUnit")
 	}
 	s := junitSuite{Name: "tcpstate", Time: "0"}
+	if r.Capture.End != nil {
+		// When the recording ended, by the capture's clock (never the wall
+		// clock: the output is deterministic).
+		s.Timestamp = r.Capture.End.UTC().Format("2006-01-02T15:04:05")
+	}
 	s.Properties = append(s.Properties, junitProperty{"tool", r.Tool})
 	for _, f := range r.Capture.Files {
 		s.Properties = append(s.Properties, junitProperty{"capture", f})

@@ -26,11 +26,11 @@ type gateFlags struct {
 }
 
 func (g *gateFlags) register(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&g.failOn, "fail-on", nil, "exit 1 if any finding of `kind[,kind…]` is found: a kind (close-wait, …), any, or a severity and above (info+, warning+, error+); repeatable")
-	fs.StringArrayVar(&g.max, "max", nil, "exit 1 if more than N findings of `kind=N[,…]` are found (connections per kind); repeatable")
-	fs.StringArrayVar(&g.ignore, "ignore", nil, "accept findings matching `rule` KIND@ADDR:PORT (* for any part, e.g. time-wait@*:443): reported, marked ignored, never counted; repeatable")
+	fs.StringArrayVar(&g.failOn, "fail-on", nil, "exit 1 on any finding of `KIND[,KIND…]`: a kind (close-wait, …), any, or a severity and above (info+, warning+, error+); repeatable")
+	fs.StringArrayVar(&g.max, "max", nil, "for each `KIND=N[,…]`, exit 1 if more than N connections have a finding of KIND (KIND as for --fail-on); repeatable")
+	fs.StringArrayVar(&g.ignore, "ignore", nil, "accept findings matching `KIND@ADDR:PORT` (* for any part, e.g. time-wait@*:443): reported, marked ignored, never counted; repeatable")
 	fs.StringVar(&g.ignoreFile, "ignore-file", "", "read ignore rules from `file`, one per line, # comments")
-	fs.StringVar(&g.baseline, "baseline", "", "earlier JSON report `file`: rules count only findings new since it (by kind and endpoint); prints what is new and fixed")
+	fs.StringVar(&g.baseline, "baseline", "", "rules count only findings new since the earlier JSON report `file` (by kind and endpoint); prints what is new and fixed")
 	fs.StringVar(&g.junit, "junit", "", "also write the rules' verdicts as JUnit XML to `file` (one test case per rule)")
 	fs.StringVar(&g.annotations, "annotations", "", "print an annotation for each finding that breaks a rule, on stdout, in `style` github (workflow commands)")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -317,6 +318,7 @@ type junitDoc struct {
 		Errors     int    `xml:"errors,attr"`
 		Skipped    int    `xml:"skipped,attr"`
 		Time       string `xml:"time,attr"`
+		Timestamp  string `xml:"timestamp,attr"`
 		Properties []struct {
 			Name  string `xml:"name,attr"`
 			Value string `xml:"value,attr"`
@@ -393,6 +395,9 @@ func TestJUnit(t *testing.T) {
 				t.Fatalf("%d testsuites; want 1", len(doc.Suites))
 			}
 			s := doc.Suites[0]
+			if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`).MatchString(s.Timestamp) {
+				t.Errorf("testsuite timestamp %q; want the capture's end as ISO 8601", s.Timestamp)
+			}
 			var names, failed []string
 			failures := 0
 			for _, c := range s.Cases {
