@@ -42,36 +42,78 @@ func LoadBaseline(name string) (*Baseline, error) {
 }
 
 // ReadBaseline reads an earlier tcpstate JSON report from r. Only its
-// format_version, tool and groups are kept.
+// format_version, tool and groups are kept; the rest (the connections list
+// may be large) is streamed past, not held in memory.
 func ReadBaseline(r io.Reader, name string) (*Baseline, error) {
-	var doc struct {
-		FormatVersion *int    `json:"format_version"`
-		Tool          *string `json:"tool"`
-		Groups        *[]struct {
+	notReport := fmt.Errorf("--baseline %s: not a tcpstate JSON report (make one with tcpstate -f json -o FILE)", name)
+	bad := func(err error) error {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("%v: invalid JSON at byte %d", notReport, se.Offset)
+		}
+		return notReport
+	}
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil {
+		return nil, bad(err)
+	} else if t != json.Delim('{') {
+		return nil, notReport
+	}
+	b := &Baseline{File: name, groups: map[groupKey]int{}}
+	var version *int
+	var tool *string
+	groups := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, bad(err)
+		}
+		var err2 error
+		switch t {
+		case "format_version":
+			err2 = dec.Decode(&version)
+			if err2 == nil && version != nil && *version != report.FormatVersion {
+				return nil, fmt.Errorf("--baseline %s: format_version %d; this tcpstate reads format_version %d", name, *version, report.FormatVersion)
+			}
+		case "tool":
+			err2 = dec.Decode(&tool)
+		case "groups":
+			groups = true
+			err2 = b.readGroups(dec)
+		default:
+			err2 = skip(dec)
+		}
+		if err2 != nil {
+			return nil, bad(err2)
+		}
+	}
+	if version == nil || tool == nil || !strings.HasPrefix(*tool, "tcpstate") || !groups {
+		return nil, notReport
+	}
+	return b, nil
+}
+
+// errNoKind is a group without kind or endpoint.
+var errNoKind = errors.New("gate: a group without kind or endpoint")
+
+// readGroups reads the groups array one group at a time.
+func (b *Baseline) readGroups(dec *json.Decoder) error {
+	if t, err := dec.Token(); err != nil {
+		return err
+	} else if t != json.Delim('[') {
+		return errNoKind
+	}
+	for dec.More() {
+		var g struct {
 			Kind     *string `json:"kind"`
 			Endpoint *string `json:"endpoint"`
 			Count    int     `json:"count"`
-		} `json:"groups"`
-	}
-	notReport := fmt.Errorf("--baseline %s: not a tcpstate JSON report (make one with tcpstate -f json -o FILE)", name)
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&doc); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("%v: invalid JSON at byte %d", notReport, se.Offset)
 		}
-		return nil, notReport
-	}
-	if doc.FormatVersion == nil || doc.Tool == nil || !strings.HasPrefix(*doc.Tool, "tcpstate") || doc.Groups == nil {
-		return nil, notReport
-	}
-	if *doc.FormatVersion != report.FormatVersion {
-		return nil, fmt.Errorf("--baseline %s: format_version %d; this tcpstate reads format_version %d", name, *doc.FormatVersion, report.FormatVersion)
-	}
-	b := &Baseline{File: name, groups: map[groupKey]int{}}
-	for _, g := range *doc.Groups {
+		if err := dec.Decode(&g); err != nil {
+			return err
+		}
 		if g.Kind == nil || g.Endpoint == nil {
-			return nil, fmt.Errorf("%v: a group without kind or endpoint", notReport)
+			return errNoKind
 		}
 		k := groupKey{*g.Kind, *g.Endpoint}
 		if _, ok := b.groups[k]; !ok {
@@ -79,5 +121,26 @@ func ReadBaseline(r io.Reader, name string) (*Baseline, error) {
 		}
 		b.groups[k] += g.Count
 	}
-	return b, nil
+	_, err := dec.Token()
+	return err
+}
+
+// skip reads past one JSON value, token by token.
+func skip(dec *json.Decoder) error {
+	depth := 0
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }

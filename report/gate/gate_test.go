@@ -187,6 +187,7 @@ func TestParseIgnoreFile(t *testing.T) {
 func TestReadBaseline(t *testing.T) {
 	tests := []struct{ name, in, err string }{
 		{"ok", `{"format_version": 1, "tool": "tcpstate 0.1.0", "groups": [{"kind": "close-wait", "endpoint": "10.0.0.5:80", "count": 3}]}`, ""},
+		{"other members skipped", `{"format_version": 1, "tool": "tcpstate 0.1.0", "connections": [{"id": 3, "x": [1, {"y": null}]}], "groups": [], "omitted": {}}`, ""},
 		{"empty groups", `{"format_version": 1, "tool": "tcpstate 0.1.0", "groups": []}`, ""},
 		{"empty file", ``, "not a tcpstate JSON report"},
 		{"not JSON", `hello`, "invalid JSON"},
@@ -195,7 +196,10 @@ func TestReadBaseline(t *testing.T) {
 		{"another tool", `{"format_version": 1, "tool": "zeek", "groups": []}`, "not a tcpstate JSON report"},
 		{"no groups", `{"format_version": 1, "tool": "tcpstate 0.1.0"}`, "not a tcpstate JSON report"},
 		{"version 2", `{"format_version": 2, "tool": "tcpstate 2.0.0", "groups": []}`, "format_version 2; this tcpstate reads format_version 1"},
-		{"group without kind", `{"format_version": 1, "tool": "tcpstate 0.1.0", "groups": [{"endpoint": ""}]}`, "without kind"},
+		{"group without kind", `{"format_version": 1, "tool": "tcpstate 0.1.0", "groups": [{"endpoint": ""}]}`, "not a tcpstate JSON report"},
+		{"groups not a list", `{"format_version": 1, "tool": "tcpstate 0.1.0", "groups": {}}`, "not a tcpstate JSON report"},
+		{"cut short", `{"format_version": 1, "tool": "tcpstate 0.1.0", "groups": [{"kind": "reset", "endpoint": ""}`, "not a tcpstate JSON report"},
+		{"version as a string", `{"format_version": "1", "tool": "tcpstate 0.1.0", "groups": []}`, "not a tcpstate JSON report"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,6 +207,9 @@ func TestReadBaseline(t *testing.T) {
 			if tt.err == "" {
 				if err != nil || b == nil {
 					t.Fatalf("error %v", err)
+				}
+				if tt.name == "ok" && (len(b.groups) != 1 || b.groups[groupKey{"close-wait", "10.0.0.5:80"}] != 3) {
+					t.Errorf("groups %v", b.groups)
 				}
 				return
 			}
