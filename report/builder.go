@@ -22,8 +22,8 @@ type Limits struct {
 	FindingsPerKind int
 	// Ignore, when set, tells the findings that match an ignore rule of the
 	// CI gate: they are still reported, marked ignored, and counted apart
-	// (Counts, Summary.Ignored, Group.Ignored). It is called once or twice
-	// per finding, from several goroutines at once.
+	// (Counts, Summary.Ignored, Group.Ignored). It is called up to three
+	// times per finding (never per packet), from several goroutines at once.
 	Ignore func(*fsm.Finding) bool
 }
 

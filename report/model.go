@@ -25,8 +25,8 @@ type Report struct {
 	Groups []Group `json:"groups"`
 	// Omitted says what the connections and findings lists leave out.
 	Omitted Omitted `json:"omitted"`
-	// Gate is the CI gate's verdict, when rules were given (additive to
-	// format_version 1).
+	// Gate is the CI gate's verdict, when rules, ignore rules or a baseline
+	// were given (additive to format_version 1).
 	Gate *Gate `json:"gate,omitempty"`
 	// Counts are the exact counts the gate evaluates.
 	Counts Counts `json:"-"`
