@@ -24,6 +24,11 @@ type Limits struct {
 	// bounds above: the ones the user asked to see (tcpstate --conn), at
 	// most MaxPinned of them (the smallest IDs).
 	Pin func(*fsm.Conn) bool
+	// Ignore, when set, tells the findings that match an ignore rule of the
+	// CI gate: they are still reported, marked ignored, and counted apart
+	// (Counts, Summary.Ignored, Group.Ignored). It is called up to three
+	// times per finding (never per packet), from several goroutines at once.
+	Ignore func(*fsm.Finding) bool
 }
 
 // MaxPinned bounds the connections listed because Limits.Pin selected them.
@@ -45,6 +50,7 @@ type Builder struct {
 	partial int
 	states  [2][fsm.NumStates]int
 	kinds   [fsm.NumKinds]int
+	counts  Counts
 	first   connHeap // the Limits.Connections smallest IDs
 	notable connHeap // the smallest IDs among the rest that are notable
 	pinned  connHeap // the smallest IDs of those Limits.Pin selects
@@ -223,6 +229,7 @@ func (b *Builder) Add(c *fsm.Conn) {
 		b.group(c.ID, i, f)
 		b.keepFinding(c.ID, i, f)
 	}
+	b.counts.add(c.Findings, b.lim.Ignore)
 	b.over.add(0, &c.Client, c.End)
 	b.over.add(1, &c.Server, c.End)
 	b.addService(c)
@@ -281,6 +288,7 @@ func (b *Builder) Merge(o *Builder) {
 	for k := range b.kinds {
 		b.kinds[k] += o.kinds[k]
 	}
+	b.counts.merge(&o.counts)
 	for _, c := range o.first.items {
 		b.keepConn(c)
 	}
@@ -363,6 +371,13 @@ func (b *Builder) Report(tool string, st reassembly.Stats, cfg fsm.Config) *Repo
 		r.Omitted.Findings[name] = 0
 		r.Omitted.FindingsInGroups[name] = b.lost[k]
 	}
+	r.Counts = b.counts
+	if b.lim.Ignore != nil {
+		r.Summary.Ignored = map[string]int{}
+		for k := range fsm.NumKinds {
+			r.Summary.Ignored[fsm.Kind(k).String()] = b.counts.Ignored[k]
+		}
+	}
 
 	conns := append(append(slices.Clone(b.first.items), b.notable.items...), b.pinned.items...)
 	slices.SortFunc(conns, func(x, y *fsm.Conn) int { return cmp.Compare(x.ID, y.ID) })
@@ -387,6 +402,7 @@ func (b *Builder) Report(tool string, st reassembly.Stats, cfg fsm.Config) *Repo
 	r.Findings = make([]Finding, 0, len(fs))
 	for _, kf := range fs {
 		r.Findings = append(r.Findings, finding(kf.conn, &kf.f))
+		r.Findings[len(r.Findings)-1].Ignored = b.lim.Ignore != nil && b.lim.Ignore(&kf.f)
 	}
 	r.Groups = b.renderGroups()
 	r.StatesOverTime = b.over.series()
@@ -605,6 +621,7 @@ type groupAgg struct {
 	longest    time.Duration
 	conns      boundedMax[uint64] // the smallest connection IDs
 	frames     boundedMax[uint64] // the smallest evidence frames
+	ignored    int                // findings that matched an ignore rule
 	neverServe int                // close-wait: connections never served
 	rx         int                // syn-recv, syn-timeout: retransmissions
 	example    *keptFinding       // the earliest finding, explained for the group
@@ -654,6 +671,9 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 		g.neverServe++
 	}
 	g.rx += f.Count
+	if b.lim.Ignore != nil && b.lim.Ignore(f) {
+		g.ignored++
+	}
 	g.addConn(id)
 	for _, fr := range f.Frames {
 		g.addFrame(fr)
@@ -689,6 +709,7 @@ func (g *groupAgg) merge(o *groupAgg) {
 	}
 	g.longest = max(g.longest, o.longest)
 	g.neverServe += o.neverServe
+	g.ignored += o.ignored
 	g.rx += o.rx
 	for _, id := range o.conns.items {
 		g.addConn(id)
@@ -706,7 +727,7 @@ func (b *Builder) renderGroups() []Group {
 	gs := make([]Group, 0, len(b.groups))
 	for _, a := range b.groups {
 		g := Group{Kind: a.key.kind, Severity: a.severity, Role: a.key.role, Count: a.count,
-			Oldest: a.oldest.UTC(), LongestSeconds: a.longest.Seconds(), agg: a}
+			Oldest: a.oldest.UTC(), LongestSeconds: a.longest.Seconds(), Ignored: a.ignored, agg: a}
 		switch {
 		case !a.key.set:
 		case a.key.role == fsm.Client:

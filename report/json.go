@@ -21,13 +21,16 @@ func JSON(w io.Writer, r *Report) error {
 	list(jw, "connections", r.Connections)
 	list(jw, "findings", r.Findings)
 	list(jw, "groups", r.Groups)
-	last := r.Snapshots == nil && r.Timeline == nil
+	last := r.Snapshots == nil && r.Timeline == nil && r.Gate == nil
 	jw.field("omitted", r.Omitted, last)
 	if r.Snapshots != nil {
-		jw.field("snapshots", r.Snapshots, r.Timeline == nil)
+		jw.field("snapshots", r.Snapshots, r.Timeline == nil && r.Gate == nil)
 	}
 	if r.Timeline != nil {
-		jw.field("timeline", r.Timeline, true)
+		jw.field("timeline", r.Timeline, r.Gate == nil)
+	}
+	if r.Gate != nil {
+		jw.field("gate", r.Gate, true)
 	}
 	jw.raw("}\n")
 	if jw.err != nil {

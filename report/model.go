@@ -29,6 +29,11 @@ type Report struct {
 	// the per-state counts every step (--timeline); absent unless asked.
 	Snapshots []Snapshot `json:"snapshots,omitempty"`
 	Timeline  *Timeline  `json:"timeline,omitempty"`
+	// Gate is the CI gate's verdict, when rules, ignore rules or a baseline
+	// were given (additive to format_version 1).
+	Gate *Gate `json:"gate,omitempty"`
+	// Counts are the exact counts the gate evaluates.
+	Counts Counts `json:"-"`
 
 	// StatesOverTime and Services feed the HTML report's chart and table
 	// (not yet part of the JSON contract).
@@ -79,6 +84,10 @@ type Summary struct {
 	ServerStates map[string]int `json:"server_states"`
 	// Findings maps every finding kind to the number of connections concerned.
 	Findings map[string]int `json:"findings"`
+	// Ignored maps every finding kind to the connections concerned whose
+	// findings of that kind all matched an ignore rule (only with ignore
+	// rules).
+	Ignored map[string]int `json:"ignored,omitempty"`
 }
 
 // PerDir holds one number per direction.
@@ -150,6 +159,9 @@ type Finding struct {
 	Ending          fsm.Ending   `json:"ending"`
 	Frames          []uint64     `json:"frames"`
 	Explanation     string       `json:"explanation"`
+	// Ignored is true when the finding matched an ignore rule: it is
+	// reported, and no rule counts it.
+	Ignored bool `json:"ignored,omitempty"`
 }
 
 // Group is the findings of one kind at one endpoint (a server's ip:port, or
@@ -167,6 +179,8 @@ type Group struct {
 	Frames         []uint64  `json:"frames"`
 	Headline       string    `json:"headline"`
 	Explanation    string    `json:"explanation"`
+	// Ignored is how many of Count matched an ignore rule.
+	Ignored int `json:"ignored,omitempty"`
 
 	agg *groupAgg
 }

@@ -71,6 +71,7 @@ func Text(w io.Writer, r *Report, opt TextOptions) error {
 	t.ladders(r)
 	t.snapshots(r)
 	t.timeline(r)
+	t.gate(r)
 	if t.err != nil {
 		return t.err
 	}
@@ -175,6 +176,9 @@ func (t *textWriter) findings(r *Report) {
 			t.printf("       %s\n", line)
 		}
 		t.printf("       frames %s\n", frames(g.Frames))
+		if g.Ignored > 0 {
+			t.printf("       ignored (--ignore): %d of %d\n", g.Ignored, g.Count)
+		}
 		for _, line := range wrap(g.Explanation, t.opt.Width-7) {
 			t.printf("       %s\n", line)
 		}

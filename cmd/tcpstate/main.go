@@ -6,6 +6,7 @@
 //	tcpstate capture.pcap
 //	tcpstate -f json -o report.json rotated-*.pcap.gz
 //	tcpdump -i any -w - -U | tcpstate -r -
+//	tcpstate --fail-on close-wait --junit junit.xml -o report.json traffic.pcap   # CI gate: exit 1 when broken
 package main
 
 import (

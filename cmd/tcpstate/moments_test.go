@@ -20,6 +20,8 @@ func TestAtOnFinWait2Capture(t *testing.T) {
 		"Per state (netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'):\n" +
 		"  clients: FIN_WAIT2 1\n" +
 		"  servers: CLOSE_WAIT 1\n\n"
+	out, _, _ := tcpstate(t, nil, "-f", "json", "--at", "+1s", "--fail-on", "close-wait", trace)
+	validateReport(t, "--at with a gate", []byte(out))
 	for _, at := range []string{"+1s", "14:55:14.845086", "2026-11-21T14:55:14.845086Z", "2026-11-21T15:55:14.845086+01:00"} {
 		out, errs, code := tcpstate(t, nil, "-q", "--at", at, trace)
 		if code != 0 {
@@ -29,7 +31,7 @@ func TestAtOnFinWait2Capture(t *testing.T) {
 			t.Errorf("--at %s: got\n%s", at, "State at "+tail)
 		}
 	}
-	out, _, _ := tcpstate(t, nil, "-f", "json", "--at", "+10s", "--timeline", "1s", trace)
+	out, _, _ = tcpstate(t, nil, "-f", "json", "--at", "+10s", "--timeline", "1s", trace)
 	var r struct {
 		Snapshots []struct {
 			AfterEnd  bool              `json:"after_end"`
@@ -47,6 +49,7 @@ func TestAtOnFinWait2Capture(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
+	validateReport(t, "--at/--timeline report", []byte(out))
 	if len(r.Snapshots) != 1 || !r.Snapshots[0].AfterEnd || len(r.Snapshots[0].Endpoints) != 0 {
 		t.Errorf("snapshot after the end: %+v", r.Snapshots)
 	}

@@ -61,7 +61,8 @@ type options struct {
 	conns        []string
 	at           []string
 	timeline     string
-	args         []string // the command line, for the HTML report's facts
+	gate         gateFlags // --fail-on, --max, --ignore, --baseline, --junit, --annotations
+	args         []string  // the command line, for the HTML report's facts
 }
 
 func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
@@ -94,6 +95,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	_ = fs.MarkDeprecated("max-findings", "use --list-findings")
 	fs.StringVar(&o.allConns, "all-connections", "", "also write every connection to `file`, one JSON object per line (JSON Lines), as they finish")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
+	o.gate.register(fs)
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings or progress on stderr; text report without ladder diagrams")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to `file` (for developers)")
@@ -106,7 +108,8 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 			"and reports CLOSE_WAIT leaks, TIME_WAIT, half-open handshakes, resets, with frames.\n\n"+
 			"Examples:\n  tcpstate capture.pcap\n  tcpstate -f json -o report.json a.pcap b.pcap.gz\n"+
 			"  tcpdump -i any -w - -U | tcpstate -r -\n\nFlags:\n%s\n"+
-			"Exit status: 0 analysed, 2 usage error or unusable input.\n", fs.FlagUsages())
+			"Exit status: 0 analysed (no rule broken), 1 a --fail-on or --max rule broken,\n"+
+			"2 usage error or unusable input.\n", fs.FlagUsages())
 	}
 	return fs, o
 }
@@ -126,6 +129,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	files := append(append([]string{}, o.reads...), fs.Args()...)
+	if err := o.gate.prepare(o, files); err != nil {
+		return err
+	}
 	if o.iface != "" || o.filter != "" {
 		return liveCapture(o, files)
 	}
@@ -201,6 +207,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		defer lg.abort()
 		an.log = lg
 	}
+	an.lim.Ignore = o.gate.ignoreFunc()
 	if !o.quiet && wantProgress(o.progress, stderr) {
 		an.progress = stderr
 	}
@@ -236,10 +243,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "tcpstate: warning: %s\n", w)
 		}
 	}
-	if an.log != nil {
-		return nil
-	}
-	return write(o, format, rep, stdout)
+	return writeGated(o, format, rep, stdout, stderr)
 }
 
 // analysis is one run over captures.
@@ -424,6 +428,9 @@ func checkOutput(output string, inputs []string) error {
 
 // write renders the report to stdout or, atomically, to -o.
 func write(o *options, format string, rep *report.Report, stdout io.Writer) error {
+	if format == "zeek" || format == "csv" {
+		return nil // written while the analysis ran (connLog)
+	}
 	render := func(w io.Writer, tty bool) error {
 		switch format {
 		case "json":
