@@ -21,6 +21,7 @@ type viewOptions struct {
 	noPromisc   bool
 	write       string
 	duration    time.Duration
+	durationSet bool // --duration given (0 is then refused, not "no limit")
 }
 
 // defaultSnaplen keeps the headers of a packet and no payload: Ethernet or
@@ -34,7 +35,7 @@ func addLiveFlags(fs *pflag.FlagSet, o *options) {
 	v := &o.view
 	v.interval = defaultInterval
 	fs.Var(durationFlag{&v.interval, &v.intervalSet}, "interval", "refresh the live view every `duration` (live capture, and a stream on stdin)")
-	fs.DurationVar(&v.duration, "duration", 0, "live capture: stop after `duration` (e.g. 10m)")
+	fs.Var(durationFlag{&v.duration, &v.durationSet}, "duration", "live capture: stop after `duration` (e.g. 10m; default: until Ctrl-C)")
 	fs.IntVarP(&v.count, "count", "c", 0, "live capture: stop after `N` packets")
 	fs.IntVarP(&v.snaplen, "snaplen", "s", defaultSnaplen, "live capture: keep at most `N` bytes of each packet (headers only by default)")
 	fs.BoolVarP(&v.noPromisc, "no-promiscuous-mode", "p", false, "live capture: do not put the interface into promiscuous mode")

@@ -14,7 +14,7 @@ import (
 // Files are returned as they are.
 func checkLive(o *options, files []string) ([]string, error) {
 	v := &o.view
-	if o.iface != "" || o.filter != "" || v.count != 0 || v.snaplen != defaultSnaplen || v.noPromisc || v.write != "" || v.duration != 0 {
+	if o.iface != "" || o.filter != "" || v.count != 0 || v.snaplen != defaultSnaplen || v.noPromisc || v.write != "" || v.durationSet {
 		return nil, errNoPcap(o.iface)
 	}
 	return files, nil
