@@ -197,8 +197,8 @@ type liveSource struct {
 	frame uint64
 	stats reassembly.Stats
 	w     *pcapWriter // -w, or nil
-	werr  error          // the first -w write error
-	err   error          // sticky end: io.EOF or a read error
+	werr  error       // the first -w write error
+	err   error       // sticky end: io.EOF or a read error
 }
 
 func newLiveSource(h *pcap.Handle, iface, filter string, limit int) *liveSource {
