@@ -67,6 +67,7 @@ func (an analysis) read(ctx context.Context, o *options, files []string, stdin i
 	if o.iface != "" {
 		return an.live(ctx, o, stderr)
 	}
+	an.filter = o.filter
 	if readsStdin(files) && wantView(o, false, stderr) {
 		an.view = &viewSettings{w: stderr, tty: isTerminal(stderr), every: o.view.interval}
 		an.progress = nil // the view replaces the progress bar

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/tcpstate/tcpstate/reassembly/capture"
 	"github.com/tcpstate/tcpstate/report"
 )
 
@@ -23,6 +24,11 @@ func checkLive(o *options, files []string) ([]string, error) {
 // live is never reached in this build: checkLive refuses -i.
 func (an analysis) live(ctx context.Context, o *options, stderr io.Writer) (*report.Report, error) {
 	return nil, errNoPcap(o.iface)
+}
+
+// setFilter is never reached in this build: checkLive refuses -F.
+func setFilter(src *capture.Source, expr string) (func(), error) {
+	return nil, errNoPcap("")
 }
 
 // errNoPcap explains how live capture works in this build: it needs the

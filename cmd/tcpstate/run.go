@@ -212,6 +212,8 @@ type analysis struct {
 	allConns string
 	// view, when set, draws the live view (stdin streams, live capture).
 	view *viewSettings
+	// filter is a BPF filter for the files (-F, pcap build).
+	filter string
 }
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
@@ -256,6 +258,13 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 		defer bar.finish()
 	}
 	src, err := capture.NewSource(inputs)
+	if err == nil && an.filter != "" {
+		var done func()
+		done, err = setFilter(src, an.filter) // bpf_pcap.go
+		if err == nil {
+			defer done()
+		}
+	}
 	if err != nil {
 		p.view.finish()
 		return nil, err
