@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/synth"
 )
 
@@ -86,4 +91,56 @@ func TestLiveViewStdin(t *testing.T) {
 	if _, errs, code := tcpstate(t, data, "-r", "-", "--interval", "0s"); code != 2 || !strings.Contains(errs, "--interval must be positive") {
 		t.Errorf("--interval 0s: exit %d, stderr %q", code, errs)
 	}
+}
+
+// TestLiveViewTerminal: on a terminal the view is a block of lines
+// redrawn in place, and erased at the end so the report starts clean.
+func TestLiveViewTerminal(t *testing.T) {
+	var b bytes.Buffer
+	v := newLiveView(&b, true, false, time.Second, 2)
+	src := &fakeSource{}
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	srv := netip.MustParseAddrPort("192.0.2.2:8080")
+	publish := func(at time.Time, cw int) {
+		r, ok := v.due(src, at, at)
+		if !ok {
+			t.Fatalf("no refresh due at %v", at)
+		}
+		s := fsm.Snapshot{CloseWait: map[netip.AddrPort]int{srv: cw}, CloseWaitSince: t0}
+		s.Servers[fsm.CloseWait] = cw
+		v.publish(r, s, cw, 0, [fsm.NumKinds]int{})
+		if b.Len() != 0 && strings.Count(b.String(), "most on") != int(r.id)-1 {
+			t.Fatalf("drawn before every worker published")
+		}
+		v.publish(r, fsm.Snapshot{}, 0, 1, [fsm.NumKinds]int{fsm.KindTimeWait: 1})
+	}
+	if _, ok := v.due(src, t0, t0); ok {
+		t.Fatal("a refresh due at the first packet")
+	}
+	publish(t0.Add(time.Second), 2)
+	publish(t0.Add(2*time.Second), 3)
+	v.finish()
+	want := "tcpstate: 0:01, 0 packets, 0 pkts/s, 2 connections open, 1 finished\x1b[K\n" +
+		"  clients: none open\x1b[K\n" +
+		"  servers: CLOSE_WAIT 2\x1b[K\n" +
+		"  CLOSE_WAIT: 2, oldest 1s, most on 192.0.2.2:8080 (2)\x1b[K\n" +
+		"  findings so far (finished connections): time-wait 1\x1b[K\n\x1b[J" +
+		"\x1b[5F" + // back up over the block, redraw it
+		"tcpstate: 0:02, 0 packets, 0 pkts/s, 3 connections open, 1 finished\x1b[K\n" +
+		"  clients: none open\x1b[K\n" +
+		"  servers: CLOSE_WAIT 3\x1b[K\n" +
+		"  CLOSE_WAIT: 3, oldest 2s, most on 192.0.2.2:8080 (3)\x1b[K\n" +
+		"  findings so far (finished connections): time-wait 1\x1b[K\n\x1b[J" +
+		"\x1b[5F\x1b[J" // erased at the end
+	if got := b.String(); got != want {
+		t.Errorf("drawn\n%q\nwant\n%q", got, want)
+	}
+}
+
+// fakeSource is a segmentSource with nothing to read, for the view's counters.
+type fakeSource struct{}
+
+func (fakeSource) Next(*reassembly.Segment) error { return io.EOF }
+func (fakeSource) Stats() reassembly.Stats {
+	return reassembly.Stats{First: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 }
