@@ -87,12 +87,14 @@ func (s *leakyServer) hit(t *testing.T, n int) {
 	}
 }
 
-// liveRun runs tcpstate in-process until it returns, at most within limit.
+// liveResult is what an in-process run of tcpstate returned.
 type liveResult struct {
 	out, errs string
 	code      int
 }
 
+// startLive runs tcpstate in-process in the background and returns once
+// the capture has had time to open.
 func startLive(ctx context.Context, t *testing.T, args ...string) <-chan liveResult {
 	t.Helper()
 	res := make(chan liveResult, 1)
@@ -108,6 +110,7 @@ func startLive(ctx context.Context, t *testing.T, args ...string) <-chan liveRes
 	return res
 }
 
+// waitLive waits for the run to end, failing the test after limit.
 func waitLive(t *testing.T, res <-chan liveResult, limit time.Duration) liveResult {
 	t.Helper()
 	select {
