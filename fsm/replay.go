@@ -295,33 +295,44 @@ func gaveUp(ts []time.Time, now time.Time) (time.Time, bool) {
 // expire runs the timers up to time now.
 func (rp *replay) expire(now time.Time) {
 	for i, e := range rp.ep {
-		switch e.State {
-		case SynSent:
-			if at, ok := gaveUp(rp.synTimes, now); ok && i == int(reassembly.ClientToServer) && !rp.half[1].Seen {
-				e.apply(GiveUp, at, 0, true)
-			}
-		case SynReceived:
-			if at, ok := gaveUp(rp.synAckTimes, now); ok && i == int(reassembly.ServerToClient) {
-				e.apply(GiveUp, at, 0, true)
-			}
-		case TimeWait:
-			start := rp.twStart[i]
-			if start.IsZero() || start.Before(e.Since) {
-				start = e.Since
-			}
-			if at := start.Add(2 * rp.cfg.MSL); !now.Before(at) {
-				e.apply(Timeout2MSL, at, 0, false)
-			}
-		case FinWait2:
-			idle := e.Since
-			if l := rp.half[i].LastTime; l.After(idle) {
-				idle = l
-			}
-			if at := idle.Add(rp.cfg.FinTimeout); !now.Before(at) {
-				e.apply(FinTimeout, at, 0, true)
-			}
+		if ev, at, presumed, ok := rp.due(i, now); ok {
+			e.apply(ev, at, 0, presumed)
 		}
 	}
+}
+
+// due returns the timer event that endpoint i (by reassembly.Dir) has due at
+// time now, when it fired, and whether it is presumed; ok is false when no
+// timer is due. It changes nothing (see expire, and Tracker.Snapshot).
+func (rp *replay) due(i int, now time.Time) (ev Event, at time.Time, presumed, ok bool) {
+	e := rp.ep[i]
+	switch e.State {
+	case SynSent:
+		if at, ok := gaveUp(rp.synTimes, now); ok && i == int(reassembly.ClientToServer) && !rp.half[1].Seen {
+			return GiveUp, at, true, true
+		}
+	case SynReceived:
+		if at, ok := gaveUp(rp.synAckTimes, now); ok && i == int(reassembly.ServerToClient) {
+			return GiveUp, at, true, true
+		}
+	case TimeWait:
+		start := rp.twStart[i]
+		if start.IsZero() || start.Before(e.Since) {
+			start = e.Since
+		}
+		if at := start.Add(2 * rp.cfg.MSL); !now.Before(at) {
+			return Timeout2MSL, at, false, true
+		}
+	case FinWait2:
+		idle := e.Since
+		if l := rp.half[i].LastTime; l.After(idle) {
+			idle = l
+		}
+		if at := idle.Add(rp.cfg.FinTimeout); !now.Before(at) {
+			return FinTimeout, at, true, true
+		}
+	}
+	return 0, time.Time{}, false, false
 }
 
 // ladder records seg as a ladder step if it matters: control flags, a

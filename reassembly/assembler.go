@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"time"
 )
@@ -102,6 +103,27 @@ func (a *Assembler) Evicted() uint64 { return a.evicted }
 
 // Peak returns the largest number of connections tracked at once.
 func (a *Assembler) Peak() int { return a.peak }
+
+// All yields every connection tracked now, previous incarnations included,
+// in no particular order. The connections must not be changed, nor the
+// Assembler used, during the iteration. It visits every tracked connection:
+// meant for an occasional snapshot (a live view), never per packet.
+func (a *Assembler) All() iter.Seq[*Conn] {
+	return func(yield func(*Conn) bool) {
+		for i := range a.conns.slots {
+			c := a.conns.slots[i].c
+			if c == nil {
+				continue
+			}
+			if c.Prev != nil && !yield(c.Prev) {
+				return
+			}
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
 
 // Add processes one segment. It allocates only when a connection is created.
 func (a *Assembler) Add(seg *Segment) {

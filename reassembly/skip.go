@@ -12,6 +12,7 @@ const (
 	SkipTruncated                  // captured bytes end inside a link, IP or TCP header
 	SkipBadHeader                  // malformed header (bad IHL, TCP data offset < 5, …)
 	SkipUnsupportedLink            // link type tcpstate cannot decode
+	SkipFiltered                   // rejected by the user's BPF filter (-F on files)
 	numSkipReasons
 )
 
@@ -26,6 +27,7 @@ var skipNames = [numSkipReasons]string{
 	SkipTruncated:       "truncated",
 	SkipBadHeader:       "bad-header",
 	SkipUnsupportedLink: "unsupported-link",
+	SkipFiltered:        "filtered",
 }
 
 // String returns the reason's stable name, used as a JSON key.

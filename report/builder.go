@@ -243,6 +243,11 @@ func (b *Builder) Add(c *fsm.Conn) {
 	}
 }
 
+// Counts returns how many connections were added so far, and how many of
+// them have findings of each kind (indexed by fsm.Kind): what a live view
+// shows of the connections already folded in. It copies two small arrays.
+func (b *Builder) Counts() (conns int, kinds [fsm.NumKinds]int) { return b.total, b.kinds }
+
 // keepConn offers c to the listed connections, and copies it if they take
 // it: a kept connection must not hold on to the tracker's working memory.
 func (b *Builder) keepConn(c *fsm.Conn) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/netip"
 	"slices"
@@ -18,9 +19,17 @@ import (
 
 // segmentSource is what the pipeline reads: capture.Source, or a live capture.
 type segmentSource interface {
+	// Next fills the segment, or returns io.EOF at the end, errNoPacket
+	// when nothing arrived for a while (live capture), or an error that
+	// ends the run.
 	Next(*reassembly.Segment) error
 	Stats() reassembly.Stats
 }
+
+// errNoPacket is what a live source's Next returns when its read timeout
+// expired with no packet: the pipeline checks for cancellation and the
+// live view, then calls Next again. Files never return it.
+var errNoPacket = errors.New("no packet within the read timeout")
 
 // pipeline drives the analysis: segments from a source into one
 // assembler+tracker+builder per worker, connections sharded by four-tuple.
@@ -50,6 +59,9 @@ type pipeline struct {
 	// stream's head and tail read them (after channel handoffs).
 	begun       bool
 	first, last time.Time
+	// view, when set, is the live view: at each of its refreshes every
+	// worker publishes a snapshot of its connections to it.
+	view *liveView
 }
 
 // begin runs once, on the reading goroutine, at the first segment (or at
@@ -128,6 +140,13 @@ func (w *worker) finish(end time.Time) {
 	if w.stream != nil {
 		close(w.stream)
 	}
+}
+
+// snapshot publishes what this worker tracks now to the live view. It runs
+// on the worker's goroutine, between segments, once per refresh.
+func (w *worker) snapshot(v *liveView, r viewRound) {
+	conns, kinds := w.b.Counts()
+	v.publish(r, w.tr.Snapshot(w.asm.All(), r.now), w.asm.Live(), conns, kinds)
 }
 
 // flushLines hands the lines of this sweep period to the stream writer.
@@ -214,6 +233,15 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 			}
 		}
 		err := src.Next(&seg)
+		if err == errNoPacket {
+			if ctx.Err() != nil {
+				break
+			}
+			if r, ok := p.view.due(src, time.Time{}, clock.max); ok {
+				w.snapshot(p.view, r)
+			}
+			continue
+		}
 		if err == io.EOF {
 			break
 		}
@@ -228,6 +256,11 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 			w.sweep(clock.max, p.cfg.Linger())
 		}
 		w.asm.Add(&seg)
+		if p.view != nil {
+			if r, ok := p.view.due(src, seg.Time, clock.max); ok {
+				w.snapshot(p.view, r)
+			}
+		}
 	}
 	if !p.begun { // a capture without TCP
 		p.begin(src, []*worker{w})
@@ -246,6 +279,8 @@ type batch struct {
 	sweep bool      // after segs, sweep at time at
 	last  bool      // after segs, the capture ended at time at
 	at    time.Time //
+	snap  bool      // after segs, publish a snapshot to the live view
+	round viewRound // which refresh the snapshot is for
 }
 
 // runSharded decodes on the calling goroutine and hands each connection's
@@ -274,8 +309,10 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 					w.sweep(b.at, p.cfg.Linger())
 				case b.last:
 					w.finish(b.at)
+				case b.snap:
+					w.snapshot(p.view, b.round)
 				}
-				b.segs, b.sweep, b.last = b.segs[:0], false, false
+				b.segs, b.sweep, b.last, b.snap = b.segs[:0], false, false, false
 				free <- b
 			}
 		}(ws[i], ins[i])
@@ -294,6 +331,14 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 			}
 		}
 	}
+	// flushSnap sends every shard's current batch with a snapshot marker.
+	flushSnap := func(r viewRound) {
+		for i, b := range cur {
+			b.snap, b.round = true, r
+			ins[i] <- b
+			cur[i] = <-free
+		}
+	}
 	var readErr error
 	var seg reassembly.Segment
 	for k := uint64(0); ; k++ {
@@ -306,6 +351,15 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 			}
 		}
 		err := src.Next(&seg)
+		if err == errNoPacket {
+			if ctx.Err() != nil {
+				break
+			}
+			if r, ok := p.view.due(src, time.Time{}, clock.max); ok {
+				flushSnap(r)
+			}
+			continue
+		}
 		if err == io.EOF {
 			break
 		}
@@ -325,6 +379,11 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 		if len(b.segs) == batchSize {
 			ins[i] <- b
 			cur[i] = <-free
+		}
+		if p.view != nil {
+			if r, ok := p.view.due(src, seg.Time, clock.max); ok {
+				flushSnap(r)
+			}
 		}
 	}
 	if !p.begun { // a capture without TCP: the builders are idle

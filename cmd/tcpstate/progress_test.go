@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,15 +28,25 @@ func TestProgressLine(t *testing.T) {
 }
 
 // TestProgressOnlyWhenAsked: --progress always draws on stderr and blanks
-// its line at the end; never (and auto, stderr not a terminal) stays silent;
-// stdout is the same report either way.
+// its line at the end (a file: the bar; stdin: the live view's status
+// lines); never (and auto, stderr not a terminal) stays silent; stdout is
+// the same report either way.
 func TestProgressOnlyWhenAsked(t *testing.T) {
 	data := synthCapture(t, 4000)
+	file := filepath.Join(t.TempDir(), "synth.pcap")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out1, err1, code1 := tcpstate(t, data, "--progress", "never", "-")
-	out2, err2, code2 := tcpstate(t, data, "--progress", "always", "-")
+	out2, err2, code2 := tcpstate(t, nil, "--progress", "always", file)
+	out2 = strings.ReplaceAll(out2, file, "-")
 	_, err3, _ := tcpstate(t, data, "-")
-	if code1 != 0 || code2 != 0 || out1 != out2 {
-		t.Fatalf("exit %d/%d, reports equal %v", code1, code2, out1 == out2)
+	out4, err4, code4 := tcpstate(t, data, "--progress", "always", "-")
+	if code1 != 0 || code2 != 0 || code4 != 0 || out1 != out2 || out1 != out4 {
+		t.Fatalf("exit %d/%d/%d, reports equal %v %v", code1, code2, code4, out1 == out2, out1 == out4)
+	}
+	if !strings.HasPrefix(err4, "tcpstate: 0:02, ") || !strings.HasSuffix(err4, "findings so far (finished connections): none\n") {
+		t.Errorf("stdin, --progress always: want the live view's status lines, got %q", err4)
 	}
 	if err1 != "" || err3 != "" {
 		t.Errorf("stderr without progress: %q, %q", err1, err3)

@@ -61,8 +61,9 @@ type options struct {
 	conns        []string
 	at           []string
 	timeline     string
-	gate         gateFlags // --fail-on, --max, --ignore, --baseline, --junit, --annotations
-	args         []string  // the command line, for the HTML report's facts
+	gate         gateFlags   // --fail-on, --max, --ignore, --baseline, --junit, --annotations
+	view         viewOptions // live capture and the live view (live.go)
+	args         []string    // the command line, for the HTML report's facts
 }
 
 func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
@@ -73,7 +74,8 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	def := fsm.DefaultConfig()
 	fs.StringArrayVarP(&o.reads, "read", "r", nil, "read packets from `file` (pcap, pcapng, gzip; - for stdin); repeatable")
 	fs.StringVarP(&o.iface, "interface", "i", "", "capture live on `iface` (needs the pcap build)")
-	fs.StringVarP(&o.filter, "filter", "F", "", "BPF filter `expr` for live capture (needs the pcap build)")
+	fs.StringVarP(&o.filter, "filter", "F", "", "BPF filter `expr` (needs the pcap build); with -i, the arguments are the filter too")
+	addLiveFlags(fs, o)
 	fs.StringVarP(&o.format, "format", "f", "", "output `format`: text, json or html (default: from -o's extension, else text)")
 	fs.StringVarP(&o.output, "output", "o", "", "write the report to `file` instead of stdout")
 	fs.DurationVar(&o.msl, "msl", def.MSL, "maximum segment lifetime; TIME_WAIT lasts 2×MSL")
@@ -107,7 +109,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 			"Replays every TCP connection in packet captures for both endpoints (RFC 9293)\n"+
 			"and reports CLOSE_WAIT leaks, TIME_WAIT, half-open handshakes, resets, with frames.\n\n"+
 			"Examples:\n  tcpstate capture.pcap\n  tcpstate -f json -o report.json a.pcap b.pcap.gz\n"+
-			"  tcpdump -i any -w - -U | tcpstate -r -\n\nFlags:\n%s\n"+
+			"  tcpdump -i any -w - -U | tcpstate -r -\n  tcpstate -i eth0 port 8080          (pcap build)\n\nFlags:\n%s\n"+
 			"Exit status: 0 analysed (no rule broken), 1 a --fail-on or --max rule broken,\n"+
 			"2 usage error or unusable input.\n", fs.FlagUsages())
 	}
@@ -129,13 +131,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	files := append(append([]string{}, o.reads...), fs.Args()...)
+	files, err := checkLive(o, files) // live_pcap.go, live_nopcap.go
+	if err != nil {
+		return err
+	}
 	if err := o.gate.prepare(o, files); err != nil {
 		return err
 	}
-	if o.iface != "" || o.filter != "" {
-		return liveCapture(o, files)
-	}
-	if len(files) == 0 {
+	if len(files) == 0 && o.iface == "" {
 		return usagef("no capture given: name a file, or - for stdin")
 	}
 	format, err := chooseFormat(o.format, o.output)
@@ -222,7 +225,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		defer pprof.StopCPUProfile()
 	}
-	rep, err := an.analyze(ctx, files, stdin)
+	rep, err := an.read(ctx, o, files, stdin, stderr) // live.go: -i, else files
 	if err != nil {
 		return err
 	}
@@ -264,6 +267,10 @@ type analysis struct {
 	// log, when set, is the per-connection log written as the analysis
 	// goes (-f zeek, -f csv).
 	log *connLog
+	// view, when set, draws the live view (stdin streams, live capture).
+	view *viewSettings
+	// filter is a BPF filter for the files (-F, pcap build).
+	filter string
 }
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
@@ -297,8 +304,8 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 			total = -1
 		}
 	}
-	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery, maxConns: an.maxConns, moments: an.moments}
-	if an.progress != nil {
+	p := an.newPipeline()
+	if an.progress != nil && p.view == nil {
 		bar := newProgress(an.progress, max(total, 0))
 		for i := range inputs {
 			inputs[i].R = bar.reader(inputs[i].R)
@@ -308,13 +315,37 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 		defer bar.finish()
 	}
 	src, err := capture.NewSource(inputs)
+	if err == nil && an.filter != "" {
+		var done func()
+		done, err = setFilter(src, an.filter) // bpf_pcap.go
+		if err == nil {
+			defer done()
+		}
+	}
 	if err != nil {
+		p.view.finish()
 		return nil, err
 	}
+	return an.analyzeSource(ctx, p, src)
+}
+
+// newPipeline returns the pipeline of this analysis, with its live view
+// started when there is one.
+func (an analysis) newPipeline() *pipeline {
+	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery, maxConns: an.maxConns, moments: an.moments}
+	p.view = an.view.newView(max(an.jobs, 1))
+	return p
+}
+
+// analyzeSource runs p over src (capture files, or a live capture) to its
+// end or until ctx is cancelled, and builds the report.
+func (an analysis) analyzeSource(ctx context.Context, p *pipeline, src segmentSource) (*report.Report, error) {
+	var err error
 	var stream *atomicFile
 	if an.allConns != "" {
 		stream, err = createAtomic(an.allConns)
 		if err != nil {
+			p.view.finish()
 			return nil, err
 		}
 		defer stream.abort()
@@ -324,6 +355,7 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 		p.stream = an.log.stream(p, max(an.jobs, 1))
 	}
 	b, rs, err := p.run(ctx, src)
+	p.view.finish()
 	if p.stream != nil {
 		if werr := p.stream.wait(); err == nil && werr != nil {
 			name := an.allConns

@@ -44,7 +44,6 @@ func TestCLIErrors(t *testing.T) {
 		{"not a capture", []string{text}, 2, "not a pcap or pcapng capture"},
 		{"empty file", []string{empty}, 2, "empty"},
 		{"unknown format", []string{"-f", "xml", popTrace}, 2, `unknown format "xml"`},
-		{"live capture without the pcap build", []string{"-i", "eth0"}, 2, "tcpdump -i eth0 -w - -U | tcpstate -r -"},
 		{"bad duration", []string{"--msl", "0s", popTrace}, 2, "--msl"},
 		{"stdin twice", []string{"-", "-"}, 2, "more than once"},
 		{"no workers", []string{"-j", "0", popTrace}, 2, "--jobs must be at least 1"},

@@ -101,6 +101,7 @@ type input struct {
 	ts    time.Time
 	plink reassembly.LinkType
 	cut   bool // the capture kept less of the packet than was on the wire (snaplen)
+	wire  int  // the packet's length on the wire
 	have  bool // data, ts, plink and cut hold the input's next packet
 	stale bool // the peeked packet was consumed; read another before merging
 	done  bool
@@ -201,7 +202,7 @@ func (x *input) read() (warning string, err error) {
 		if err == io.EOF && ci.CaptureLength > 0 {
 			err = io.ErrUnexpectedEOF // record header read, no data
 		}
-		x.data, x.ts, x.plink, x.cut = data, ci.Timestamp, x.link, ci.Length > len(data)
+		x.data, x.ts, x.plink, x.cut, x.wire = data, ci.Timestamp, x.link, ci.Length > len(data), ci.Length
 		if err == nil {
 			x.off += pcapRecordHeaderLen + int64(len(data))
 			x.n++
@@ -213,6 +214,7 @@ func (x *input) read() (warning string, err error) {
 	data, link, ts, err := x.ng.next()
 	if err == nil {
 		x.data, x.ts, x.plink, x.cut = data, ts, link, int64(x.ng.orig) > int64(len(data))
+		x.wire = int(x.ng.orig)
 		x.n++
 		x.have, x.stale = true, false
 		return "", nil
@@ -258,6 +260,13 @@ func (x *input) where() string {
 // its TCP segments. Next and Stats must be called from one goroutine at a
 // time.
 type Source struct {
+	// Filter, when set, is asked about every frame before it is decoded
+	// (data, its link type and timestamp, its length on the wire); a frame
+	// it rejects keeps its frame number and is counted as skipped
+	// (SkipFiltered), so frame numbers stay those of the files. An error
+	// ends the run.
+	Filter func(data []byte, link reassembly.LinkType, ts time.Time, wireLen int) (bool, error)
+
 	ins   []*input
 	dec   *Decoder
 	err   error // sticky: the error Next returned, io.EOF at the end
@@ -311,6 +320,17 @@ func (s *Source) Next(seg *reassembly.Segment) error {
 		x.stale = true
 		s.frame++
 		seg.Frame, seg.Time = s.frame, x.ts
+		if s.Filter != nil {
+			ok, err := s.Filter(x.data, x.plink, x.ts, max(x.wire, len(x.data)))
+			if err != nil {
+				s.err = &ReadError{Input: x.name, Packet: x.n, Err: err}
+				return s.err
+			}
+			if !ok {
+				s.count(x, reassembly.SkipFiltered)
+				continue
+			}
+		}
 		s.dec.Whole = !x.cut
 		r := s.dec.Decode(x.data, x.plink, seg)
 		if r == reassembly.NotSkipped && seg.Captured < seg.Len && !x.cut {
