@@ -710,9 +710,14 @@ def closing_snapshot_client():
     a.settimeout(5)
     _, fds, _, _ = socket.recv_fds(a, 16, 1)
     a.close()
-    c = socket.socket(fileno=fds[0])     # the server's end of the connection
+    # Both ends as adjacent descriptors 200, 201 (the originals closed, so these are
+    # the last references), released by ONE close_range() system call: both FINs
+    # (dropped) and both retransmission timers within microseconds, same jiffy.
+    os.dup2(s.fileno(), 200)
+    os.dup2(fds[0], 201)
     s.close()
-    c.close()
+    os.close(fds[0])
+    os.closerange(200, 202)
     flag("closed")
     wait_closing(8096, 3)
     wait_flag("server.closing", 3)
