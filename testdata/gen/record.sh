@@ -8,8 +8,10 @@
 # (client c0 192.0.2.1 / 2001:db8::1, server s0 192.0.2.2 / 2001:db8::2),
 # tcpdump in the server namespace, the socket behaviour from scenarios.py in
 # both namespaces, then `ss -tanH` in both namespaces once the capture has
-# stopped. Writes testdata/kernel/NAME.{pcap,ss,expect}. Needs root, tcpdump,
-# nft (nftables), ip/ss (iproute2), python3. See README.md.
+# stopped. Writes testdata/kernel/NAME.{pcap,ss,expect}, and NAME.snapshots for
+# scenarios whose roles ask for mid-capture `ss` snapshots (snap.LABEL.req in
+# RUNDIR, see scenarios.py). Needs root, tcpdump, nft (nftables), ip/ss
+# (iproute2), python3. See README.md.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -127,6 +129,7 @@ setup_any_sll2() {
 }
 setup_fin_wait_2_expiry() { nsc sysctl -qw net.ipv4.tcp_fin_timeout=3; }
 setup_port_reuse() { nsc sysctl -qw net.ipv4.tcp_fin_timeout=2; }
+setup_fin_wait_2_snapshot() { nsc sysctl -qw net.ipv4.tcp_fin_timeout=3; }
 
 
 # ---------------------------------------------------------------- helpers
@@ -144,6 +147,44 @@ dump_logs() {
 ss_both() {
 	nsc ss -tanH | awk '{$1 = $1; print "client " $0}' | sort
 	nss ss -tanH | awk '{$1 = $1; print "server " $0}' | sort
+}
+
+# ---------------------------------------------------------------- snapshots
+rfc3339() { # rfc3339 NS-SINCE-EPOCH -> 2026-11-21T14:55:15.123456789Z (UTC)
+	printf '%s.%09dZ' "$(date -u -d "@$(($1 / 1000000000))" +%Y-%m-%dT%H:%M:%S)" $(($1 % 1000000000))
+}
+
+# take_snapshot RUNDIR LABEL: `ss -tanH` in both namespaces right now, bracketed
+# by two CLOCK_REALTIME readings (the clock tcpdump stamps packets with); one
+# block appended to out.snapshots, then snap.LABEL.done tells the role.
+take_snapshot() {
+	local run=$1 label=$2 before after lines
+	before=$(date +%s%N)
+	lines=$(ss_both)
+	after=$(date +%s%N)
+	{
+		printf '# snapshot %s\n' "$label"
+		printf 'at %s\n' "$(rfc3339 $((before + (after - before) / 2)))"
+		printf 'window %s %s\n' "$(rfc3339 "$before")" "$(rfc3339 "$after")"
+		if [[ -n $lines ]]; then printf '%s\n' "$lines"; fi
+		printf '\n'
+	} >>"$WORK/out.snapshots"
+	touch "$run/snap.$label.done"
+	log "snapshot $label: window $(((after - before) / 1000000)) ms"
+}
+
+# serve_snapshots RUNDIR: take every requested snapshot not taken yet. The
+# roles request one at a time and wait for it, so the order is theirs.
+serve_snapshots() {
+	local run=$1 req label
+	for req in "$run"/snap.*.req; do
+		[[ -e $req ]] || continue
+		label=${req##*/snap.}
+		label=${label%.req}
+		[[ $label =~ ^[A-Za-z0-9_-]+$ ]] || die "bad snapshot label '$label'"
+		[[ -e $run/snap.$label.done ]] && continue
+		take_snapshot "$run" "$label"
+	done
 }
 
 # ---------------------------------------------------------------- one scenario
@@ -180,8 +221,9 @@ run_one() { # run_one NAME
 	PIDS+=("$!")
 
 	ok=0
-	for ((i = 0; i < 600; i++)); do # <= 30 s
+	for ((i = 0; i < 600; i++)); do # <= 30 s (plus the time the snapshots take)
 		if [[ -e $run/server.failed || -e $run/client.failed ]]; then break; fi
+		serve_snapshots "$run"
 		if [[ -e $run/server.ready && -e $run/client.ready ]]; then ok=1; break; fi
 		sleep 0.05
 	done
@@ -231,8 +273,12 @@ for fam, dst in ((socket.AF_INET, "192.0.2.2"), (socket.AF_INET6, "2001:db8::2")
 
 	if ((RETRY)); then return 0; fi
 	# wire checks (scenarios.py check_NAME): simultaneous-close retries until the
-	# FINs really crossed; the others guard against surprises
-	if [[ $iface != any && $fam == v4 ]] && ! python3 "$PY" --check "$name" "$WORK/out.pcap"; then
+	# FINs really crossed; the others guard against surprises. With snapshots, the
+	# check also wants the snapshot states the scenario is about and no packet
+	# within 200 ms of any snapshot window.
+	local snaps=()
+	[[ -e $WORK/out.snapshots ]] && snaps=("$WORK/out.snapshots")
+	if [[ $iface != any && $fam == v4 ]] && ! python3 "$PY" --check "$name" "$WORK/out.pcap" "${snaps[@]}"; then
 		cp "$WORK/out.pcap" "${TMPDIR:-/tmp}/tcpstate-failed-$name.pcap"
 		log "$name: post-check failed (capture kept in ${TMPDIR:-/tmp}/tcpstate-failed-$name.pcap)"
 		RETRY=1
@@ -242,8 +288,9 @@ for fam, dst in ((socket.AF_INET, "192.0.2.2"), (socket.AF_INET6, "2001:db8::2")
 	mv "$WORK/out.pcap" "$OUT/$name.pcap"
 	mv "$WORK/out.ss" "$OUT/$name.ss"
 	mv "$WORK/out.expect" "$OUT/$name.expect"
+	if ((${#snaps[@]})); then mv "$WORK/out.snapshots" "$OUT/$name.snapshots"; fi
 	chmod 644 "$OUT/$name".*
-	log "$name: ok ($(grep -c . "$OUT/$name.ss") ss lines)"
+	log "$name: ok ($(grep -c . "$OUT/$name.ss") ss lines$( ((${#snaps[@]})) && printf ', %d snapshots' "$(grep -c '^# snapshot' "$OUT/$name.snapshots")"))"
 }
 
 # ---------------------------------------------------------------- main

@@ -7,14 +7,25 @@ Run by record.sh inside a network namespace:
     scenarios.py NAME client RUNDIR     (in the client namespace, 192.0.2.1 / 2001:db8::1)
     scenarios.py --expect NAME          print the NAME.expect file
     scenarios.py --list                 print the scenario names
-    scenarios.py --check NAME PCAP      exit 1 if the wire in PCAP does not show what
-                                        scenario NAME is meant to produce
+    scenarios.py --check NAME PCAP [SNAPSHOTS]
+                                        exit 1 if the wire in PCAP (and the NAME.snapshots
+                                        file SNAPSHOTS) do not show what scenario NAME is
+                                        meant to produce
 
 Protocol with record.sh, through empty files in RUNDIR:
   server.up      the server is listening (record.sh starts the client after it)
   ROLE.ready     ROLE has finished; its sockets are in their final state
   ROLE.failed    ROLE raised (traceback in its log)
   release        record.sh has taken the capture and `ss`; ROLE may exit
+  snap.LABEL.req  a role asks for a mid-capture snapshot LABEL ([A-Za-z0-9_-]+, unique
+                  per scenario); record.sh (polling every 50 ms while the scenario runs)
+                  runs `ss -tanH` in both namespaces, bracketed by two CLOCK_REALTIME
+                  readings, appends the block to NAME.snapshots and then creates
+  snap.LABEL.done the snapshot is taken; the role goes on.
+                  snapshot() holds the role still for QUIET seconds before the request
+                  and after the done: the caller must have made sure (wait_ss, flags
+                  from the peer role) that both sides are in the wanted states and
+                  nothing is in flight, so that no packet is near the snapshot's time.
 Other files are used by the two roles to synchronise with each other.
 Sockets are kept referenced (KEEP) until exit, so nothing closes by accident.
 """
@@ -69,6 +80,16 @@ def wait_flag(name, timeout):
     raise TimeoutError("flag %s not set within %ss" % (name, timeout))
 
 
+def snapshot(label, quiet=0.3, timeout=5):
+    """Have record.sh take the mid-capture `ss` snapshot LABEL of both namespaces
+    (see the protocol above), with QUIET seconds of stillness on either side."""
+    time.sleep(quiet)
+    flag("snap.%s.req" % label)
+    wait_flag("snap.%s.done" % label, timeout)
+    log("snapshot %s taken" % label)
+    time.sleep(quiet)
+
+
 # ---------------------------------------------------------------- ss helpers
 def ss_rows():
     out = subprocess.run(["ss", "-tanH"], capture_output=True, text=True, timeout=5).stdout
@@ -84,6 +105,13 @@ def ss_count(state, port):
     p = ":%d" % port
     return sum(1 for st, loc, peer in ss_rows()
                if st == state and (loc.endswith(p) or peer.endswith(p)))
+
+
+def ss_state(port):
+    """The states of the non-listening sockets on `port`, e.g. ["CLOSING"]."""
+    p = ":%d" % port
+    return sorted(st for st, loc, peer in ss_rows()
+                  if st != "LISTEN" and (loc.endswith(p) or peer.endswith(p)))
 
 
 def wait_ss(state, port, count, timeout, cmp="eq"):
@@ -601,6 +629,164 @@ def any_sll2_client():
     wait_ss("FIN-WAIT-2", 8095, 1, 3)
 
 
+# ================================================================ scenarios with snapshots
+# These ask record.sh for mid-capture `ss` snapshots (NAME.snapshots), taken while
+# both sides are steady and nothing is on the wire.
+
+# ---- 17 closing-snapshot (8096)
+# Both sides sit in CLOSING at the snapshot. Rules at each side's OUTPUT hook (so the
+# dropped packets are never on the wire and the capture agrees with the kernel):
+# the first FIN is dropped (one-shot), the second passes, everything after it on
+# this connection is dropped -- in CLOSING every segment, FIN retransmission or ACK,
+# acknowledges the peer's FIN and would move the peer on to TIME_WAIT.
+def closing_rules(port_match):
+    return ("add rule inet tcpstate out %s tcp flags & fin == fin quota until 60 bytes counter drop\n"
+            "add rule inet tcpstate out %s tcp flags & fin == fin quota until 60 bytes counter accept\n"
+            "add rule inet tcpstate out %s counter drop\n") % ((port_match,) * 3)
+
+
+def wait_closing(port, timeout):
+    """Wait for CLOSING; fail at once if the FINs did not cross (TIME-WAIT /
+    FIN-WAIT-2 here: the peer's FIN came after ours was acknowledged)."""
+    end = time.monotonic() + timeout
+    st = []
+    while time.monotonic() < end:
+        st = ss_state(port)
+        if st == ["CLOSING"]:
+            log("ss: CLOSING on port %d" % port)
+            return
+        if st and st[0] in ("TIME-WAIT", "FIN-WAIT-2"):
+            break
+        time.sleep(0.01)
+    raise RuntimeError("FINs did not cross: state %s on port %d" % (st, port))
+
+
+def closing_snapshot_server():
+    ls = listener(S4, 8096)
+    flag("server.up")
+    c = accept(ls)
+    recv_exact(c, len(REQ))
+    c.sendall(RESP)
+    wait_flag("client.rules", 5)
+    nft(closing_rules("tcp sport 8096"))
+    # Hand the connection to the client process (SCM_RIGHTS over a unix socket in
+    # RUNDIR) and drop our descriptor: the client closes both ends back to back, so
+    # both FIN timers are armed in the same jiffy and their first retransmissions
+    # (the first FINs are dropped) cross in one timer run, every time.
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    u.settimeout(5)
+    u.connect(os.path.join(RUN, "fd.sock"))
+    socket.send_fds(u, [b"x"], [c.fileno()])
+    u.close()
+    KEEP.remove(c)
+    c.close()
+    wait_flag("closed", 5)
+    wait_closing(8096, 3)
+    flag("server.closing")
+    wait_flag("unblock", 10)
+    # From now on only our own FINs are dropped. The client's next FIN retransmission
+    # (ACKing our FIN) moves us CLOSING -> TIME_WAIT without an ACK (it is a duplicate
+    # FIN); the one after that is ACKed from TIME_WAIT and the client goes to TIME_WAIT.
+    # Whichever RTO timer fires first, the wire is the same.
+    nft("flush chain inet tcpstate out\n"
+        "add rule inet tcpstate out tcp sport 8096 tcp flags & fin == fin counter drop\n")
+    wait_ss("TIME-WAIT", 8096, 1, 10)
+    flag("server.time-wait")
+
+
+def closing_snapshot_client():
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    u.bind(os.path.join(RUN, "fd.sock"))
+    u.listen(1)
+    u.settimeout(5)
+    KEEP.append(u)
+    s = connect(C4, cport(8096), S4, 8096)
+    s.sendall(REQ)
+    recv_exact(s, len(RESP))
+    time.sleep(0.2)                      # our ACK of the response is out
+    nft(closing_rules("tcp dport 8096"))
+    flag("client.rules")
+    a, _ = u.accept()
+    a.settimeout(5)
+    _, fds, _, _ = socket.recv_fds(a, 16, 1)
+    a.close()
+    # Both ends as adjacent descriptors 200, 201 (the originals closed, so these are
+    # the last references), released by ONE close_range() system call: both FINs
+    # (dropped) and both retransmission timers within microseconds, same jiffy.
+    os.dup2(s.fileno(), 200)
+    os.dup2(fds[0], 201)
+    s.close()
+    os.close(fds[0])
+    os.closerange(200, 202)
+    flag("closed")
+    wait_closing(8096, 3)
+    wait_flag("server.closing", 3)
+    snapshot("closing")                  # both CLOSING, their FIN retransmissions dropped
+    nft("flush chain inet tcpstate out\n")
+    flag("unblock")
+    wait_ss("TIME-WAIT", 8096, 1, 10)
+    wait_flag("server.time-wait", 3)
+    snapshot("time-wait")
+
+
+# ---- 18 fin-wait-2-snapshot (8097)
+# fin-wait-2-expiry with snapshots: client namespace tcp_fin_timeout=3.
+def fin_wait_2_snapshot_server():
+    ls = listener(S4, 8097)
+    flag("server.up")
+    c = accept(ls)
+    recv_exact(c, len(REQ))
+    c.sendall(RESP)
+    wait_ss("CLOSE-WAIT", 8097, 1, 5)
+    flag("server.close-wait")
+    wait_flag("expired", 15)
+    c.sendall(b"late data after the peer is gone\n")
+    wait_ss("CLOSE-WAIT", 8097, 0, 3)    # the client kernel's RST kills it
+    snapshot("reset")
+
+
+def fin_wait_2_snapshot_client():
+    s = connect(C4, cport(8097), S4, 8097)
+    s.sendall(REQ)
+    recv_exact(s, len(RESP))
+    s.close()
+    wait_ss("FIN-WAIT-2", 8097, 1, 3)
+    wait_flag("server.close-wait", 3)
+    snapshot("fin-wait-2")               # client FIN-WAIT-2, server CLOSE-WAIT
+    wait_ss("FIN-WAIT-2", 8097, 0, 10)   # expires silently ~3 s after the close
+    snapshot("expired")                  # client: nothing; server still CLOSE-WAIT
+    flag("expired")
+
+
+# ---- 19 time-wait-snapshot (8098)
+def time_wait_snapshot_server():
+    ls = listener(S4, 8098)
+    flag("server.up")
+    for i in range(5):
+        c = accept(ls)
+        recv_exact(c, len(REQ))
+        c.sendall(RESP)
+        if i < 3:                        # conns 0-2: the client closes first
+            assert recv_to_eof(c) == b""
+        c.close()                        # conns 3-4: the server closes first
+    wait_ss("TIME-WAIT", 8098, 2, 5)
+
+
+def time_wait_snapshot_client():
+    for i in range(3):
+        s = connect(C4, cport(8098, i), S4, 8098)
+        s.sendall(REQ)
+        recv_exact(s, len(RESP))
+        s.close()
+    wait_ss("TIME-WAIT", 8098, 3, 5)
+    snapshot("time-wait")                # client 3x TIME-WAIT, server LISTEN only
+    for i in range(3, 5):
+        s = connect(C4, cport(8098, i), S4, 8098)
+        s.sendall(REQ)
+        assert recv_to_eof(s) == RESP
+        s.close()
+
+
 # ================================================================ expectations
 EXPECT = {
     "close-wait-leak": """\
@@ -750,8 +936,68 @@ close-wait 192.0.2.2:8095 1
 fin-wait-2 192.0.2.1:41501 1
 time-wait 192.0.2.1:41500 1
 time-wait 127.0.0.1:41502 1
+""",    "closing-snapshot": """\
+# 1 connection 192.0.2.1:41600 -> 192.0.2.2:8096: request/response, then both sides close()
+# at the same instant. nft at each side's OUTPUT hook (dropped packets are never on the
+# wire) drops the first FIN, lets the second through and drops everything after it. The
+# two RTO retransmissions of the FINs cross on the wire (neither ACK field covers the
+# other's FIN; checked by record.sh): both FIN_WAIT_1 -> CLOSING. Their ACKs and further
+# FIN retransmissions are dropped (not on the wire), so both stay in CLOSING: snapshot
+# "closing" (.snapshots file), ~0.3 s after the crossing FINs, nothing on the wire near it.
+# Then the client's rules are removed, and the server only drops its own FINs (none of
+# them is on the wire again). The client's next FIN retransmission (~1.5 s after the
+# crossing; its ACK field now covers the server's FIN) takes the server CLOSING ->
+# TIME_WAIT *without any answer* (Linux: in CLOSING an ACK of our FIN -> TIME_WAIT, the
+# duplicate FIN is consumed silently); the client's FIN retransmission after that (~1.7 s
+# later) is ACKed by the server from TIME_WAIT, and the client goes CLOSING -> TIME_WAIT.
+# Snapshot "time-wait". End: both TIME-WAIT. On the wire: the client's FIN 3 times (same
+# seq), the server's FIN once, then one pure ACK from the server.
+simultaneous-close 192.0.2.1:41600 1
+time-wait 192.0.2.1:41600 1
+time-wait 192.0.2.2:8096 1
+fin-retransmit 192.0.2.1:41600 1
+""",
+    "fin-wait-2-snapshot": """\
+# fin-wait-2-expiry with snapshots. 1 connection 192.0.2.1:41700 -> 192.0.2.2:8097 (client
+# namespace tcp_fin_timeout=3): request/response, client closes (FIN, ACKed), server stays
+# in CLOSE_WAIT: snapshot "fin-wait-2" (client FIN-WAIT-2, server CLOSE-WAIT). The client's
+# orphaned FIN_WAIT_2 expires silently ~3 s after its FIN (no packet): snapshot "expired"
+# (client nothing, server CLOSE-WAIT). Then the server writes 33 bytes and the client
+# kernel answers RST: snapshot "reset" (server LISTEN only).
+# End: no socket on either side (server LISTEN).
+close-wait 192.0.2.2:8097 1
+fin-wait-2 192.0.2.1:41700 1
+reset 192.0.2.1:41700 1
+""",
+    "time-wait-snapshot": """\
+# 5 connections to 192.0.2.2:8098. 192.0.2.1:41800-41802: request, response, the client
+# closes first, the server closes on EOF -> client TIME_WAIT; snapshot "time-wait" (client
+# 3x TIME-WAIT, server LISTEN only; connections 41803-41804 do not exist yet). Then
+# 192.0.2.1:41803-41804: request, response, the server closes first, the client on EOF
+# -> server TIME_WAIT. End: client 3x TIME-WAIT, server 2x TIME-WAIT.
+time-wait 192.0.2.1:41800 1
+time-wait 192.0.2.1:41801 1
+time-wait 192.0.2.1:41802 1
+time-wait 192.0.2.2:8098 2
 """,
 }
+
+# The (ROLE, STATE) pairs of the non-LISTEN lines each snapshot must show, in order.
+SNAPSHOTS = {
+    "closing-snapshot": [
+        ("closing", [("client", "CLOSING"), ("server", "CLOSING")]),
+        ("time-wait", [("client", "TIME-WAIT"), ("server", "TIME-WAIT")]),
+    ],
+    "fin-wait-2-snapshot": [
+        ("fin-wait-2", [("client", "FIN-WAIT-2"), ("server", "CLOSE-WAIT")]),
+        ("expired", [("server", "CLOSE-WAIT")]),
+        ("reset", []),
+    ],
+    "time-wait-snapshot": [
+        ("time-wait", [("client", "TIME-WAIT")] * 3),
+    ],
+}
+SNAP_QUIET = 0.2    # seconds without any captured frame on either side of a snapshot window
 
 SCENARIOS = list(EXPECT)
 
@@ -855,11 +1101,105 @@ def check_keepalive_idle(pkts):
     return None if probes >= 3 else "want >= 3 keep-alive probes, got %d" % probes
 
 
-def check(name, path):
+def check_closing_snapshot(pkts):
+    cf = [p for p in pkts if p[0] == C4 and p[6] & FIN]
+    sf = [p for p in pkts if p[0] == S4 and p[6] & FIN]
+    if len(cf) != 3 or len(sf) != 1 or len({p[4] for p in cf}) != 1:
+        return "want 3 client FINs (same seq) and 1 server FIN, got %d, %d" % (len(cf), len(sf))
+    c1, s1 = cf[0], sf[0]
+    if c1[5] == (s1[4] + 1) & 0xFFFFFFFF or s1[5] == (c1[4] + 1) & 0xFFFFFFFF:
+        return "the first FINs did not cross"
+    if any(p[5] != (s1[4] + 1) & 0xFFFFFFFF for p in cf[1:]):
+        return "the client's FIN retransmissions do not ACK the server's FIN"
+    last = pkts[-1]
+    if not (last[0] == S4 and last[6] & 0x3F == ACK and last[5] == (c1[4] + 1) & 0xFFFFFFFF):
+        return "want the server's ACK of the client's FIN last"
+    return None
+
+
+def check_fin_wait_2_snapshot(pkts):
+    return check_fin_wait_2_expiry(pkts)
+
+
+def rfc3339_ns(s):
+    """2026-11-21T14:55:15.123456789Z -> ns since the epoch (UTC)."""
+    import calendar
+    assert s.endswith("Z"), s
+    sec, _, frac = s[:-1].partition(".")
+    return (calendar.timegm(time.strptime(sec, "%Y-%m-%dT%H:%M:%S")) * 10**9
+            + int((frac + "000000000")[:9]))
+
+
+def read_snapshots(path):
+    """[(label, at, before, after, [(ROLE, STATE, RECV-Q, SEND-Q, LOCAL, PEER)])] of a
+    NAME.snapshots file (format: testdata/kernel/README.md)."""
+    snaps = []
+    with open(path) as f:
+        for line in f:
+            fs = line.split()
+            if not fs:
+                continue
+            if fs[0] == "#":
+                assert fs[1] == "snapshot" and len(fs) == 3, line
+                snaps.append([fs[2], None, None, None, []])
+            elif fs[0] == "at":
+                snaps[-1][1] = rfc3339_ns(fs[1])
+            elif fs[0] == "window":
+                snaps[-1][2], snaps[-1][3] = rfc3339_ns(fs[1]), rfc3339_ns(fs[2])
+            else:
+                assert len(fs) == 6 and fs[0] in ("client", "server"), line
+                snaps[-1][4].append(tuple(fs))
+    return [tuple(s) for s in snaps]
+
+
+def read_pcap_times(path):
+    """Timestamps (ns since the epoch) of every frame in a pcap."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    e = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    nano = struct.unpack(e + "I", data[:4])[0] == 0xA1B23C4D
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _ = struct.unpack(e + "IIII", data[off:off + 16])
+        out.append(sec * 10**9 + (frac if nano else frac * 1000))
+        off += 16 + incl
+    return out
+
+
+def check_snapshots(name, pcap, path):
+    want = SNAPSHOTS.get(name)
+    if want is None:
+        return "scenario %s takes no snapshots, but got %s" % (name, path) if path else None
+    if path is None:
+        return "no snapshots file"
+    snaps = read_snapshots(path)
+    if [s[0] for s in snaps] != [w[0] for w in want]:
+        return "want snapshots %s, got %s" % ([w[0] for w in want], [s[0] for s in snaps])
+    times = read_pcap_times(pcap)
+    q = int(SNAP_QUIET * 1e9)
+    for (label, at, before, after, rows), (_, states) in zip(snaps, want):
+        got = sorted((r[0], r[1]) for r in rows if r[1] != "LISTEN")
+        if got != sorted(states):
+            return "snapshot %s: want %s, got %s" % (label, sorted(states), got)
+        if not before <= at <= after:
+            return "snapshot %s: at not within its window" % label
+        near = [t for t in times if before - q <= t <= after + q]
+        if near:
+            return "snapshot %s: %d frame(s) within %.1f s of its window" % (label, len(near), SNAP_QUIET)
+        gap_b = before - max([t for t in times if t < before], default=0)
+        gap_a = min([t for t in times if t > after], default=after + 10**10) - after
+        log("snapshot %s ok: window %.1f ms, quiet %.0f ms before, %.0f ms after" % (
+            label, (after - before) / 1e6, gap_b / 1e6, gap_a / 1e6))
+    return None
+
+
+def check(name, path, snapshots=None):
     fn = globals().get("check_" + name.replace("-", "_"))
-    if fn is None:
+    err = fn(list(read_pcap_tcp(path))) if fn else None
+    err = err or check_snapshots(name, path, snapshots)
+    if fn is None and name not in SNAPSHOTS:
         return 0
-    err = fn(list(read_pcap_tcp(path)))
     print("check %s: %s" % (name, err or "ok"), file=sys.stderr)
     return 1 if err else 0
 
@@ -874,8 +1214,9 @@ def main():
     if a[:1] == ["--expect"] and len(a) == 2:
         sys.stdout.write(EXPECT[a[1]])
         return 0
-    if a[:1] == ["--check"] and len(a) == 3:
-        return check(a[1], a[2])
+    if a[:1] == ["--check"] and len(a) in (3, 4):
+        ROLE = "check"
+        return check(*a[1:])
     if len(a) != 3 or a[0] not in EXPECT or a[1] not in ("server", "client"):
         print(__doc__, file=sys.stderr)
         return 2
