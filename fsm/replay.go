@@ -113,6 +113,11 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 			rp.ackArrives(r, seqNum(seg.Ack))
 		case f&(fSYN|fACK) == fSYN|fACK && rp.synDelivered[d] && f&fFIN == 0:
 			rp.ackArrives(r, seqNum(seg.Ack)) // a SYN-ACK whose SYN was already received only acknowledges
+		case f&(fACK|fSYN|fFIN) == fACK|fFIN && info.Kind&reassembly.Retransmission != 0 && len(rp.finFrames[d]) > 1:
+			// A retransmitted FIN carries a newer ACK as a pure ACK would
+			// (crossed FINs whose ACKs were lost: the peer, in CLOSING,
+			// reaches TIME_WAIT on the ACK in the FIN's next copy).
+			rp.ackArrives(r, seqNum(seg.Ack))
 		}
 	}
 	rp.ladder(seg, info, before)
