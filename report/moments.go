@@ -83,13 +83,13 @@ func (b *Builder) SetSnapshots(at []time.Time) {
 // stateAt is the endpoint's state at t: the last change at or before t
 // (ok false before its first change, or when that state holds no socket).
 func stateAt(e *fsm.Endpoint, t time.Time) (ch fsm.Change, ok bool) {
-	i, found := slices.BinarySearchFunc(e.Timeline, t, func(c fsm.Change, t time.Time) int {
+	// The first change after t (the comparison never says "equal").
+	i, _ := slices.BinarySearchFunc(e.Timeline, t, func(c fsm.Change, t time.Time) int {
 		if c.Time.After(t) {
 			return 1
 		}
 		return -1
 	})
-	_ = found
 	if i == 0 {
 		return fsm.Change{}, false
 	}

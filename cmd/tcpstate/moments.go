@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -110,4 +109,3 @@ func (m *moments) setup(start time.Time, bs ...*report.Builder) {
 	}
 }
 
-var _ = fmt.Sprint
