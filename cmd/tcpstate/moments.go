@@ -108,4 +108,3 @@ func (m *moments) setup(start time.Time, bs ...*report.Builder) {
 		}
 	}
 }
-
