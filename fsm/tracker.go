@@ -205,13 +205,28 @@ func (c Config) Linger() time.Duration { return 2 * c.MSL }
 
 // Done implements reassembly.Handler: c is over once both endpoints are
 // closed (timers run up to now) and no segment of it came for the linger.
-func (t *Tracker) Done(c *reassembly.Conn, now time.Time) bool {
+// Only SYN-SENT, SYN-RECEIVED, FIN-WAIT-2 and TIME-WAIT have timers (due).
+func (t *Tracker) Done(c *reassembly.Conn, now time.Time) (done, timer bool) {
 	if now.Sub(c.Last) < t.cfg.Linger() {
-		return false
+		return false, true
 	}
 	rp := c.Data.(*replay)
 	rp.expire(now)
-	return !rp.ep[0].State.Open() && !rp.ep[1].State.Open()
+	a, b := rp.ep[0].State, rp.ep[1].State
+	if !a.Open() && !b.Open() {
+		return true, false
+	}
+	return false, hasTimer(a) || hasTimer(b)
+}
+
+// hasTimer reports whether an endpoint in state s can change state without
+// a segment (see due).
+func hasTimer(s State) bool {
+	switch s {
+	case SynSent, SynReceived, FinWait2, TimeWait:
+		return true
+	}
+	return false
 }
 
 // reset empties rp for reuse, keeping the capacity of its slices so that a

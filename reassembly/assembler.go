@@ -62,8 +62,13 @@ type Handler interface {
 	Close(c *Conn, at time.Time, why CloseReason)
 	// Done reports whether c is over at capture time now: nothing but a new
 	// incarnation could change what the handler reports about it. Sweep
-	// then closes it (Finished) and releases its memory.
-	Done(c *Conn, now time.Time) bool
+	// then closes it (Finished) and releases its memory. When it is not
+	// over, timer reports whether the mere passing of time could still end
+	// it (a timer of the handler's is running); if not (an idle
+	// ESTABLISHED or CLOSE-WAIT), Sweep stops looking at c until its next
+	// segment, so that a capture full of leaked connections does not make
+	// every sweep revisit them all.
+	Done(c *Conn, now time.Time) (done, timer bool)
 }
 
 // Assembler groups segments into connections: a four-tuple table that splits
@@ -83,7 +88,13 @@ type Assembler struct {
 	// memory bounded under a SYN flood of distinct four-tuples.
 	MaxConns int
 	evicted  uint64
-	idle     idleQueue // every tracked connection, by when Sweep should look at it
+	idle     idleQueue // every tracked connection not parked, by when Sweep should look at it
+	// parked holds the connections Sweep stopped looking at (Done said no
+	// timer could end them), by last activity, for evict. An entry is
+	// current only while its connection is parked with the same parkSeq;
+	// others are dropped when met, or by compaction.
+	parked  idleQueue
+	nParked int
 }
 
 // NewAssembler returns an Assembler that reports to h.
@@ -141,6 +152,9 @@ func (a *Assembler) Add(seg *Segment) {
 	case c.Prev != nil && belongsToPrev(c, seg):
 		c = c.Prev
 	}
+	if c.parked {
+		a.unpark(c, seg.Time)
+	}
 	a.last = seg.Time
 	info := &a.info // reused: passing a local through the Handler interface would allocate
 	*info = SegInfo{}
@@ -173,16 +187,61 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 			// closed and recycled, or now a previous incarnation (closed with its successor)
 		case c.Last.UnixNano() > cutoff:
 			a.idle.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID})
-		case c.Prev != nil || !a.h.Done(c, now):
-			// Still open (a leak, or a timer still to run): look again one
-			// linger later, not at every sweep, so that many leaked
-			// connections do not make every sweep long.
+		case c.Prev != nil:
 			a.idle.push(idleEntry{at: max(now.UnixNano(), cutoff+1), c: c, id: c.ID})
 		default:
-			a.conns.del(&c.Key, c.Key.hash())
-			a.close(c, now, Finished)
+			done, timer := a.h.Done(c, now)
+			switch {
+			case done:
+				a.conns.del(&c.Key, c.Key.hash())
+				a.close(c, now, Finished)
+			case timer:
+				// A timer still to run: look again one linger later, not
+				// at every sweep.
+				a.idle.push(idleEntry{at: max(now.UnixNano(), cutoff+1), c: c, id: c.ID})
+			default:
+				a.park(c) // open with no timer (a leak): only a segment can change it
+			}
 		}
 	}
+}
+
+// park takes c, open with nothing but a segment able to end it, off the
+// sweep queue; its next segment (Add) puts it back.
+func (a *Assembler) park(c *Conn) {
+	c.parked = true
+	c.parkSeq++
+	a.nParked++
+	a.parked.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID, seq: c.parkSeq})
+	if len(a.parked) > 2*a.nParked+1024 {
+		a.compactParked()
+	}
+}
+
+// unpark puts a parked connection back on the sweep queue at its new
+// segment's time t.
+func (a *Assembler) unpark(c *Conn, t time.Time) {
+	c.parked = false
+	a.nParked--
+	a.idle.push(idleEntry{at: t.UnixNano(), c: c, id: c.ID})
+}
+
+// current reports whether e is the live entry of a parked connection.
+func (e *idleEntry) current() bool {
+	return e.c.ID == e.id && e.c.parked && e.c.parkSeq == e.seq
+}
+
+// compactParked drops the entries of connections no longer parked.
+func (a *Assembler) compactParked() {
+	q := a.parked[:0]
+	for _, e := range a.parked {
+		if e.current() {
+			q = append(q, e)
+		}
+	}
+	clear(a.parked[len(q):])
+	a.parked = q
+	a.parked.heapify()
 }
 
 // evict closes the least recently active connection (with its previous
@@ -190,31 +249,51 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 // by each connection's last segment as of its last visit, so an entry whose
 // connection has been active since is put back at its true time first.
 func (a *Assembler) evict(now time.Time) {
-	for len(a.idle) > 0 {
+	for len(a.idle) > 0 || len(a.parked) > 0 {
+		if len(a.parked) > 0 && (len(a.idle) == 0 || a.parked[0].at < a.idle[0].at) {
+			e := a.parked.pop()
+			switch c := e.c; {
+			case !e.current():
+				continue // unparked since, or closed and recycled
+			case c.Last.UnixNano() > e.at: // not expected: a segment unparks
+				a.parked.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID, seq: e.seq})
+				continue
+			}
+			a.evictConn(e.c, now)
+			return
+		}
 		e := a.idle.pop()
 		c := e.c
 		switch {
-		case c.ID != e.id || c.superseded:
-			continue // closed and recycled, or a previous incarnation
+		case c.ID != e.id || c.superseded || c.parked:
+			continue // closed and recycled, a previous incarnation, or parked (its entry is in parked)
 		case c.Last.UnixNano() > e.at:
 			a.idle.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID})
 			continue
 		}
-		a.conns.del(&c.Key, c.Key.hash())
-		if p := c.Prev; p != nil {
-			c.Prev = nil
-			a.close(p, now, Evicted)
-			a.evicted++
-		}
-		a.close(c, now, Evicted)
-		a.evicted++
+		a.evictConn(c, now)
 		return
 	}
+}
+
+// evictConn closes c, with its previous incarnation if any, as Evicted.
+func (a *Assembler) evictConn(c *Conn, now time.Time) {
+	a.conns.del(&c.Key, c.Key.hash())
+	if p := c.Prev; p != nil {
+		c.Prev = nil
+		a.close(p, now, Evicted)
+		a.evicted++
+	}
+	a.close(c, now, Evicted)
+	a.evicted++
 }
 
 // close hands c to the handler for the last time and recycles it.
 func (a *Assembler) close(c *Conn, at time.Time, why CloseReason) {
 	a.h.Close(c, at, why)
+	if c.parked {
+		a.nParked--
+	}
 	*c = Conn{}
 	a.free = append(a.free, c)
 	a.live--
@@ -473,9 +552,10 @@ func serverSide(src, dst uint16) bool {
 // idleEntry schedules a look at connection c (while its ID is still id) by
 // Sweep once at (Unix nanoseconds) is at least linger old.
 type idleEntry struct {
-	at int64
-	c  *Conn
-	id uint64
+	at  int64
+	c   *Conn
+	id  uint64
+	seq uint32 // parked entries: the connection's parkSeq when parked
 }
 
 // idleQueue is a binary min-heap of idleEntry by at.
@@ -501,7 +581,22 @@ func (q *idleQueue) pop() idleEntry {
 	h[0] = h[n]
 	h[n] = idleEntry{}
 	h = h[:n]
-	for i := 0; ; {
+	h.down(0)
+	*q = h
+	return top
+}
+
+// heapify restores the heap order of the whole queue.
+func (q idleQueue) heapify() {
+	for i := len(q)/2 - 1; i >= 0; i-- {
+		q.down(i)
+	}
+}
+
+// down moves entry i down to its place.
+func (h idleQueue) down(i int) {
+	n := len(h)
+	for {
 		l, r, m := 2*i+1, 2*i+2, i
 		if l < n && h[l].at < h[m].at {
 			m = l
@@ -515,6 +610,4 @@ func (q *idleQueue) pop() idleEntry {
 		h[m], h[i] = h[i], h[m]
 		i = m
 	}
-	*q = h
-	return top
 }

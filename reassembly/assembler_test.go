@@ -15,7 +15,7 @@ type countHandler struct {
 func (h *countHandler) Open(*Conn)                              { h.opens++ }
 func (h *countHandler) Segment(_ *Conn, _ *Segment, i *SegInfo) { h.segs++; h.last = *i }
 func (h *countHandler) Close(*Conn, time.Time, CloseReason)     { h.closes++ }
-func (h *countHandler) Done(*Conn, time.Time) bool              { return false }
+func (h *countHandler) Done(*Conn, time.Time) (bool, bool)      { return false, true }
 
 var (
 	tA = netip.MustParseAddrPort("192.0.2.1:40000")
@@ -186,5 +186,56 @@ func TestMaxConnsEvictsLeastRecentlyActive(t *testing.T) {
 	a.Add(mk(6, 5*time.Second, port(5), tB, SYN, 100, 0, 0))
 	if len(h.closed) != 2 || h.closed[1] != 3 || a.Peak() != 3 {
 		t.Fatalf("closed %v, peak %d; want #3 evicted next, peak 3", h.closed, a.Peak())
+	}
+}
+
+// parkHandler says every connection is open with no timer running (an idle
+// leak), and counts how often Sweep asks.
+type parkHandler struct {
+	evictRecorder
+	asked map[uint64]int
+}
+
+func (h *parkHandler) Done(c *Conn, _ time.Time) (bool, bool) {
+	h.asked[c.ID]++
+	return false, false
+}
+
+// TestSweepParksTimerlessConnections: a connection only a segment can end
+// is asked about once, not at every sweep; its next segment puts it back;
+// parked connections are still evicted least recently active first.
+func TestSweepParksTimerlessConnections(t *testing.T) {
+	h := &parkHandler{asked: map[uint64]int{}}
+	a := NewAssembler(h)
+	port := func(p uint16) netip.AddrPort { return netip.AddrPortFrom(tA.Addr(), p) }
+	a.Add(mk(1, 0, port(1), tB, SYN, 100, 0, 0))
+	a.Add(mk(2, time.Second, port(2), tB, SYN, 100, 0, 0))
+	for i := range 10 {
+		a.Sweep(t0.Add(time.Duration(10+i*10)*time.Second), 5*time.Second)
+	}
+	if h.asked[1] != 1 || h.asked[2] != 1 || a.nParked != 2 {
+		t.Fatalf("asked %v, %d parked; want each asked once, both parked", h.asked, a.nParked)
+	}
+	a.Add(mk(3, 101*time.Second, port(1), tB, ACK, 101, 0, 0)) // #1 wakes up
+	if a.nParked != 1 {
+		t.Fatalf("%d parked after #1's segment; want 1", a.nParked)
+	}
+	a.Sweep(t0.Add(103*time.Second), 5*time.Second)
+	if h.asked[1] != 1 {
+		t.Fatalf("#1 asked %d times before it was idle for the linger; want 1", h.asked[1])
+	}
+	a.Sweep(t0.Add(110*time.Second), 5*time.Second)
+	if h.asked[1] != 2 || a.nParked != 2 {
+		t.Fatalf("asked %v, %d parked; want #1 asked again and parked again", h.asked, a.nParked)
+	}
+	// Room for two: a third evicts #2, idle since 1 s, not #1 (active at 101 s).
+	a.MaxConns = 2
+	a.Add(mk(4, 111*time.Second, port(3), tB, SYN, 100, 0, 0))
+	if len(h.closed) != 1 || h.closed[0] != 2 || h.why[0] != Evicted || a.nParked != 1 {
+		t.Fatalf("closed %v (%v), %d parked; want #2 evicted, 1 parked", h.closed, h.why, a.nParked)
+	}
+	a.Add(mk(5, 112*time.Second, port(4), tB, SYN, 100, 0, 0))
+	if len(h.closed) != 2 || h.closed[1] != 1 || a.nParked != 0 || len(a.parked) != 0 {
+		t.Fatalf("closed %v, %d parked (%d entries); want #1 evicted next", h.closed, a.nParked, len(a.parked))
 	}
 }

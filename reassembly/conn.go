@@ -146,6 +146,8 @@ type Conn struct {
 
 	synAcked   bool // the server's SYN-ACK was seen
 	superseded bool // a newer incarnation holds this one as Prev
+	parked     bool // off the sweep queue until its next segment (Assembler.park)
+	parkSeq    uint32
 }
 
 // DirOf returns the direction of a segment sent by src.
