@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/tcpstate/tcpstate/reassembly"
 )
@@ -243,4 +244,19 @@ func (rp *replay) reset() {
 	rp.conn.Server.Timeline, rp.conn.Server.Anomalies = c.Server.Timeline[:0], c.Server.Anomalies[:0]
 	rp.conn.Ladder, rp.conn.Findings = c.Ladder[:0], c.Findings[:0]
 	rp.zeek.history = old.zeek.history[:0]
+}
+
+// Touch implements reassembly.Toucher: one byte of every cache line of
+// the connection's replay.
+func (t *Tracker) Touch(c *reassembly.Conn) uint64 {
+	rp, _ := c.Data.(*replay)
+	if rp == nil {
+		return 0
+	}
+	p := unsafe.Pointer(rp)
+	var s uint64
+	for off := uintptr(0); off < unsafe.Sizeof(*rp); off += 64 {
+		s += uint64(*(*uint8)(unsafe.Add(p, off)))
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // SegKind classifies a segment against the sequence stream of its sender.
@@ -95,6 +96,18 @@ type Assembler struct {
 	// others are dropped when met, or by compaction.
 	parked  idleQueue
 	nParked int
+	due     []idleEntry // Sweep's scratch: the entries it visits
+	sink    uint64      // what touching read (see Toucher)
+}
+
+// Toucher is an optional Handler method: Touch reads the memory Done and
+// Close will use for c (its result only keeps the reads from being
+// optimised away). Sweep touches the connections a few ahead of the one it
+// is closing: they were last used a linger ago and are cold, and the loads
+// of several connections then wait on memory together instead of one
+// after the other (Go has no prefetch instruction).
+type Toucher interface {
+	Touch(c *Conn) uint64
 }
 
 // NewAssembler returns an Assembler that reports to h.
@@ -179,8 +192,21 @@ func (a *Assembler) Add(seg *Segment) {
 // and on now, never on the others sharing the Assembler.
 func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 	cutoff := now.Add(-linger).UnixNano()
+	due := a.due[:0]
 	for len(a.idle) > 0 && a.idle[0].at <= cutoff {
-		e := a.idle.pop()
+		due = append(due, a.idle.pop())
+	}
+	a.due = due
+	t, _ := a.h.(Toucher)
+	const ahead = 8 // connections (see Toucher): the Conn twice as far ahead as the handler's state
+	for i := range due {
+		if j := i + 2*ahead; j < len(due) {
+			a.sink += touch(due[j].c)
+		}
+		if j := i + ahead; j < len(due) && t != nil {
+			a.sink += t.Touch(due[j].c)
+		}
+		e := due[i]
 		c := e.c
 		switch {
 		case c.ID != e.id || c.superseded:
@@ -610,4 +636,14 @@ func (h idleQueue) down(i int) {
 		h[m], h[i] = h[i], h[m]
 		i = m
 	}
+}
+
+// touch reads one byte of every cache line of c (see Toucher).
+func touch(c *Conn) uint64 {
+	p := unsafe.Pointer(c)
+	var s uint64
+	for off := uintptr(0); off < unsafe.Sizeof(*c); off += 64 {
+		s += uint64(*(*uint8)(unsafe.Add(p, off)))
+	}
+	return s
 }
