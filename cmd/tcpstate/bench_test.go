@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -106,8 +108,12 @@ var benchData []byte
 // captures where speed matters.
 func benchCapture(b *testing.B) []byte {
 	if benchData == nil {
+		n := 200000
+		if v, err := strconv.Atoi(os.Getenv("TCPSTATE_BENCH_CONNS")); err == nil && v > 0 {
+			n = v // a smaller run for slow tools: valgrind --tool=cachegrind
+		}
 		var buf bytes.Buffer
-		if _, err := synth.Write(&buf, synth.Config{Conns: 200000, Rate: 130, Seed: 7}); err != nil {
+		if _, err := synth.Write(&buf, synth.Config{Conns: n, Rate: 130, Seed: 7}); err != nil {
 			b.Fatal(err)
 		}
 		benchData = buf.Bytes()
