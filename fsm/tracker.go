@@ -247,15 +247,35 @@ func (rp *replay) reset() {
 }
 
 // Touch implements reassembly.Toucher: one byte of every cache line of
-// the connection's replay.
+// the connection's replay and of the used part of the slices that finish
+// and findings read.
 func (t *Tracker) Touch(c *reassembly.Conn) uint64 {
 	rp, _ := c.Data.(*replay)
 	if rp == nil {
 		return 0
 	}
-	p := unsafe.Pointer(rp)
+	s := touchLines(unsafe.Pointer(rp), unsafe.Sizeof(*rp))
+	s += touchSlice(rp.synTimes) + touchSlice(rp.synFrames) + touchSlice(rp.synAckTimes) + touchSlice(rp.synAckFrame)
+	s += touchSlice(rp.finFrames[0]) + touchSlice(rp.finFrames[1]) + touchSlice(rp.resets)
+	s += touchSlice(rp.conn.Client.Timeline) + touchSlice(rp.conn.Server.Timeline) + touchSlice(rp.conn.Ladder)
+	// Findings are written from the first spare one (newFinding).
+	s += touchSlice(rp.conn.Findings[:min(cap(rp.conn.Findings), 2)])
+	return s
+}
+
+// touchSlice reads one byte of every cache line of xs's elements.
+func touchSlice[T any](xs []T) uint64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	var x T
+	return touchLines(unsafe.Pointer(unsafe.SliceData(xs)), uintptr(len(xs))*unsafe.Sizeof(x))
+}
+
+// touchLines reads one byte of every cache line of the n bytes at p.
+func touchLines(p unsafe.Pointer, n uintptr) uint64 {
 	var s uint64
-	for off := uintptr(0); off < unsafe.Sizeof(*rp); off += 64 {
+	for off := uintptr(0); off < n; off += 64 {
 		s += uint64(*(*uint8)(unsafe.Add(p, off)))
 	}
 	return s

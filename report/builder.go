@@ -692,7 +692,9 @@ func (g *groupAgg) addConn(id uint64) {
 	if c := g.conns.items; len(c) == maxGroupConns && id >= c[0] {
 		return // not among the smallest (c[0] is the largest kept)
 	}
-	if !slices.Contains(g.conns.items, id) {
+	// IDs mostly come in increasing order: one above the largest kept
+	// (c[0]) cannot be there already.
+	if c := g.conns.items; len(c) == 0 || id > c[0] || !slices.Contains(c, id) {
 		g.conns.add(id, maxGroupConns)
 	}
 }
@@ -701,7 +703,7 @@ func (g *groupAgg) addFrame(fr uint64) {
 	if f := g.frames.items; len(f) == maxGroupFrames && fr >= f[0] {
 		return
 	}
-	if !slices.Contains(g.frames.items, fr) {
+	if f := g.frames.items; len(f) == 0 || fr > f[0] || !slices.Contains(f, fr) {
 		g.frames.add(fr, maxGroupFrames)
 	}
 }
