@@ -30,13 +30,19 @@ func openLog(format, output string, stdout io.Writer) (*connLog, error) {
 }
 
 // stream is the pipeline's connection stream for this log.
+// Its header waits for the first line, so that a capture without packets
+// (an error) writes nothing to stdout before the error.
 func (l *connLog) stream(p *pipeline, workers int) *connStream {
+	var s *connStream
 	if l.format == "csv" {
-		return newConnStream(l.w, workers, report.AppendCSV, report.CSVHeader, nil)
+		s = newConnStream(l.w, workers, report.AppendCSV, report.CSVHeader, nil)
+	} else {
+		s = newConnStream(l.w, workers, func(b []byte, c *fsm.Conn) []byte { return report.AppendZeek(b, c) },
+			func() []byte { return report.ZeekHeader(p.first) },
+			func() []byte { return report.ZeekFooter(p.last) })
 	}
-	return newConnStream(l.w, workers, func(b []byte, c *fsm.Conn) []byte { return report.AppendZeek(b, c) },
-		func() []byte { return report.ZeekHeader(p.first) },
-		func() []byte { return report.ZeekFooter(p.last) })
+	s.empty = func() bool { return p.packets == 0 }
+	return s
 }
 
 func (l *connLog) commit() error {

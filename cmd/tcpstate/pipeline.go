@@ -59,6 +59,7 @@ type pipeline struct {
 	// stream's head and tail read them (after channel handoffs).
 	begun       bool
 	first, last time.Time
+	packets     uint64 // packets read, known with last
 	// view, when set, is the live view: at each of its refreshes every
 	// worker publishes a snapshot of its connections to it.
 	view *liveView
@@ -265,7 +266,7 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 	if !p.begun { // a capture without TCP
 		p.begin(src, []*worker{w})
 	}
-	p.last = src.Stats().Last
+	p.last, p.packets = src.Stats().Last, src.Stats().Packets
 	w.finish(p.last)
 	return []*worker{w}, nil
 }
@@ -389,7 +390,7 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 	if !p.begun { // a capture without TCP: the builders are idle
 		p.begin(src, ws)
 	}
-	p.last = src.Stats().Last
+	p.last, p.packets = src.Stats().Last, src.Stats().Packets
 	flushAll(false, true, p.last)
 	for _, in := range ins {
 		close(in)
@@ -437,9 +438,12 @@ type connStream struct {
 	// render appends one connection's line (with its newline) to b.
 	render func(b []byte, c *fsm.Conn) []byte
 	// head and tail, when set, give what goes before the first line and
-	// after the last; they run on the writer's goroutine, after the first
-	// period (so the capture's start is known) and after the last.
+	// after the last; they run on the writer's goroutine, before the first
+	// line (the capture's start is known by then) and after the last.
 	head, tail func() []byte
+	// empty, when set, reports at the end whether the capture had no
+	// packets at all: the run fails then, and nothing is written.
+	empty func() bool
 }
 
 // jsonLine renders a connection for --all-connections.
@@ -468,12 +472,14 @@ func newConnStream(w io.Writer, workers int, render func([]byte, *fsm.Conn) []by
 				open = open || ok
 				all = append(all, ls...)
 			}
-			if !started && s.head != nil {
-				_, err = bw.Write(s.head())
-			}
-			started = true
 			if !open {
 				break
+			}
+			if !started && len(all) > 0 {
+				if s.head != nil {
+					_, err = bw.Write(s.head())
+				}
+				started = true
 			}
 			slices.SortFunc(all, func(a, b connLine) int { return cmp.Compare(a.id, b.id) })
 			for _, l := range all {
@@ -482,7 +488,13 @@ func newConnStream(w io.Writer, workers int, render func([]byte, *fsm.Conn) []by
 				}
 			}
 		}
-		if err == nil && s.tail != nil {
+		if !started && (s.empty == nil || !s.empty()) {
+			if s.head != nil {
+				_, err = bw.Write(s.head())
+			}
+			started = true
+		}
+		if err == nil && started && s.tail != nil {
 			_, err = bw.Write(s.tail())
 		}
 		if err == nil {

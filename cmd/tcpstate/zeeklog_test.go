@@ -193,3 +193,20 @@ func mustRead(t *testing.T, name string) string {
 }
 
 func timeUnix(sec, usec int64) time.Time { return time.Unix(sec, usec*1000).UTC() }
+
+// TestLogsWriteNothingWithoutPackets: -f zeek and -f csv on a capture with
+// no packets fail with one line and exit 2, and leave stdout empty (the
+// header waits for the first connection); a capture with packets but no
+// finished connection still gets the header (and Zeek's footer).
+func TestLogsWriteNothingWithoutPackets(t *testing.T) {
+	for _, f := range []string{"zeek", "csv"} {
+		out, errs, code := tcpstate(t, nil, "-f", f, "../../testdata/broken/header-only.pcap")
+		if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no packets") {
+			t.Errorf("-f %s on a header-only capture: exit %d, stdout %q, stderr %q; want exit 2, nothing on stdout, one line", f, code, out, errs)
+		}
+	}
+	out, _, code := tcpstate(t, nil, "-f", "zeek", "../../testdata/kernel/refused.pcap")
+	if code != 0 || !strings.HasPrefix(out, "#separator") || !strings.Contains(out, "\n#close\t") {
+		t.Errorf("-f zeek on a capture: exit %d, output %q", code, out)
+	}
+}
