@@ -22,8 +22,17 @@ const minBucket = time.Millisecond
 type overTime struct {
 	width time.Duration // bucket width: minBucket × 2^k
 	first int64         // index (in widths since the epoch) of area[0]
-	area  [][2][fsm.NumStates]int64
+	area  []bucket
+	// full is a difference array of the buckets a span covers whole: the
+	// number of such spans in bucket i is full[0]+…+full[i], so a span adds
+	// two entries however many buckets it covers (a 60 s TIME-WAIT covers
+	// up to maxBuckets of them). settle moves it into area.
+	full    []bucket
+	pending bool // full holds something
 }
+
+// bucket is one bucket's nanoseconds (or counts) per role and state.
+type bucket = [2][fsm.NumStates]int64
 
 // add folds one endpoint's timeline (role r) from its first change to end.
 func (o *overTime) add(r int, e *fsm.Endpoint, end time.Time) {
@@ -51,9 +60,36 @@ func (o *overTime) span(r int, s fsm.State, from, to int64) {
 	}
 	o.fit(from, to-1)
 	w := int64(o.width)
-	for b := from / w; b*w < to; b++ {
-		lo, hi := max(from, b*w), min(to, (b+1)*w)
-		o.area[b-o.first][r][s] += hi - lo
+	bf, bl := from/w, (to-1)/w // the first and last buckets touched
+	if bf == bl {
+		o.area[bf-o.first][r][s] += to - from
+		return
+	}
+	o.area[bf-o.first][r][s] += (bf+1)*w - from
+	o.area[bl-o.first][r][s] += to - bl*w
+	if bl > bf+1 { // whole buckets bf+1 … bl-1
+		o.full[bf+1-o.first][r][s]++
+		o.full[bl-o.first][r][s]--
+		o.pending = true
+	}
+}
+
+// settle adds the whole buckets recorded in full to area, and clears full.
+func (o *overTime) settle() {
+	if !o.pending {
+		return
+	}
+	o.pending = false
+	w := int64(o.width)
+	var run bucket
+	for i := range o.full {
+		for r := range run {
+			for s := range run[r] {
+				run[r][s] += o.full[i][r][s]
+				o.area[i][r][s] += run[r][s] * w
+			}
+		}
+		o.full[i] = bucket{}
 	}
 }
 
@@ -73,15 +109,17 @@ func (o *overTime) fit(from, to int64) {
 // extend makes area cover bucket indexes lo..hi.
 func (o *overTime) extend(lo, hi int64) {
 	if len(o.area) == 0 {
-		o.first, o.area = lo, make([][2][fsm.NumStates]int64, hi-lo+1)
+		o.first, o.area, o.full = lo, make([]bucket, hi-lo+1), make([]bucket, hi-lo+1)
 		return
 	}
 	if lo < o.first {
-		o.area = append(make([][2][fsm.NumStates]int64, o.first-lo), o.area...)
+		o.area = append(make([]bucket, o.first-lo), o.area...)
+		o.full = append(make([]bucket, o.first-lo), o.full...)
 		o.first = lo
 	}
 	if n := hi - o.first + 1; n > int64(len(o.area)) {
-		o.area = append(o.area, make([][2][fsm.NumStates]int64, n-int64(len(o.area)))...)
+		o.area = append(o.area, make([]bucket, n-int64(len(o.area)))...)
+		o.full = append(o.full, make([]bucket, n-int64(len(o.full)))...)
 	}
 }
 
@@ -92,9 +130,10 @@ func (o *overTime) double() {
 		o.first /= 2
 		return
 	}
+	o.settle()
 	first := floorDiv(o.first, 2)
 	last := floorDiv(o.first+int64(len(o.area))-1, 2)
-	area := make([][2][fsm.NumStates]int64, last-first+1)
+	area := make([]bucket, last-first+1)
 	for i, a := range o.area {
 		j := floorDiv(o.first+int64(i), 2) - first
 		for r := range a {
@@ -104,7 +143,7 @@ func (o *overTime) double() {
 		}
 	}
 	o.width *= 2
-	o.first, o.area = first, area
+	o.first, o.area, o.full = first, area, make([]bucket, len(area))
 }
 
 func floorDiv(a, b int64) int64 {
@@ -120,15 +159,17 @@ func (o *overTime) merge(o2 *overTime) {
 	if o2.width == 0 {
 		return
 	}
+	o.settle()
+	o2.settle()
 	if o.width == 0 {
-		*o = overTime{width: o2.width, first: o2.first, area: append([][2][fsm.NumStates]int64(nil), o2.area...)}
+		*o = overTime{width: o2.width, first: o2.first, area: append([]bucket(nil), o2.area...), full: make([]bucket, len(o2.area))}
 		return
 	}
 	for o.width < o2.width {
 		o.double()
 	}
 	src := *o2
-	src.area = append([][2][fsm.NumStates]int64(nil), o2.area...)
+	src.area = append([]bucket(nil), o2.area...)
 	for src.width < o.width {
 		src.double()
 	}
@@ -162,6 +203,7 @@ func (o *overTime) series() StatesOverTime {
 	if o.width == 0 {
 		return StatesOverTime{}
 	}
+	o.settle()
 	st := StatesOverTime{Start: time.Unix(0, o.first*int64(o.width)).UTC(), Step: o.width}
 	for _, a := range o.area {
 		var m [2]map[fsm.State]float64
