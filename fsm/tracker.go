@@ -254,7 +254,7 @@ func (t *Tracker) Touch(c *reassembly.Conn) uint64 {
 	if rp == nil {
 		return 0
 	}
-	s := touchLines(unsafe.Pointer(rp), unsafe.Sizeof(*rp))
+	s := touchLines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState)) // the buffers: through the slices below
 	s += touchSlice(rp.synTimes) + touchSlice(rp.synFrames) + touchSlice(rp.synAckTimes) + touchSlice(rp.synAckFrame)
 	s += touchSlice(rp.finFrames[0]) + touchSlice(rp.finFrames[1]) + touchSlice(rp.resets)
 	s += touchSlice(rp.conn.Client.Timeline) + touchSlice(rp.conn.Server.Timeline) + touchSlice(rp.conn.Ladder)
