@@ -91,7 +91,7 @@ func (e *errRecorder) Read(p []byte) (int, error) {
 type input struct {
 	name string
 	raw  *errRecorder
-	pcap *pcapgo.Reader      // classic pcap, or
+	pcap *recordReader       // classic pcap, or
 	ng   *ngReader           // pcapng
 	link reassembly.LinkType // classic pcap link type (pcapgo truncates it to 8 bits)
 
@@ -166,16 +166,19 @@ func open(in Input) (*input, error) {
 		}
 		x.link = reassembly.LinkType(order.Uint32(hdr[20:24]) & pcapLinkTypeMask)
 		snaplen := order.Uint32(hdr[16:20])
-		if x.pcap, err = pcapgo.NewReader(br); err != nil {
+		// pcapgo validates the file header; the records are read here.
+		if _, err = pcapgo.NewReader(br); err != nil {
 			return nil, fail(headerError(raw, err))
 		}
-		// pcapgo rejects records above the snaplen and sizes its buffer by
-		// it. A record longer than the file's snaplen, or than Wireshark's
+		// A record longer than the file's snaplen, or than Wireshark's
 		// 256 KiB, means the file is corrupt (a snaplen of 0 means unknown).
 		if snaplen == 0 || snaplen > maxCaptureLen {
 			snaplen = maxCaptureLen
 		}
-		x.pcap.SetSnaplen(snaplen)
+		x.pcap = &recordReader{br: br, big: order == binary.BigEndian, snaplen: snaplen, nanoFactor: 1000}
+		if le == pcapMagicNanos || be == pcapMagicNanos {
+			x.pcap.nanoFactor = 1
+		}
 	default:
 		return nil, fail(ErrNotCapture)
 	}
@@ -198,11 +201,8 @@ func headerError(raw *errRecorder, err error) error {
 // record, marks the input done and returns a warning instead.
 func (x *input) read() (warning string, err error) {
 	if x.pcap != nil {
-		data, ci, err := x.pcap.ZeroCopyReadPacketData()
-		if err == io.EOF && ci.CaptureLength > 0 {
-			err = io.ErrUnexpectedEOF // record header read, no data
-		}
-		x.data, x.ts, x.plink, x.cut, x.wire = data, ci.Timestamp, x.link, ci.Length > len(data), ci.Length
+		data, ts, wire, err := x.pcap.next()
+		x.data, x.ts, x.plink, x.cut, x.wire = data, ts, x.link, wire > len(data), wire
 		if err == nil {
 			x.off += pcapRecordHeaderLen + int64(len(data))
 			x.n++
