@@ -300,6 +300,9 @@ func gaveUp(ts []time.Time, now time.Time) (time.Time, bool) {
 // expire runs the timers up to time now.
 func (rp *replay) expire(now time.Time) {
 	for i, e := range rp.ep {
+		if !hasTimer(e.State) {
+			continue // nothing is due (and due need not be asked)
+		}
 		if ev, at, presumed, ok := rp.due(i, now); ok {
 			e.apply(ev, at, 0, presumed)
 		}

@@ -796,9 +796,11 @@ func (z *ZeekConn) result(in *interner) ZeekResult {
 	if !z.started {
 		return ZeekResult{}
 	}
-	h := string(z.history)
+	var h string
 	if in != nil {
 		h = in.intern(z.history) // most connections share a few histories
+	} else {
+		h = string(z.history)
 	}
 	return ZeekResult{Orig: z.orig, Resp: z.resp, State: z.connState(), History: h}
 }

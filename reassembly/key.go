@@ -67,6 +67,15 @@ func (k Key) String() string {
 	return a.String() + " <-> " + b.String()
 }
 
+// equal is k == *o without the call to runtime.memequal that comparing
+// 36-byte structs costs.
+func (k *Key) equal(o *Key) bool {
+	le := binary.LittleEndian
+	return le.Uint64(k.lo[:8]) == le.Uint64(o.lo[:8]) && le.Uint64(k.lo[8:]) == le.Uint64(o.lo[8:]) &&
+		le.Uint64(k.hi[:8]) == le.Uint64(o.hi[:8]) && le.Uint64(k.hi[8:]) == le.Uint64(o.hi[8:]) &&
+		k.loP == o.loP && k.hiP == o.hiP
+}
+
 // hash mixes the whole key into 64 bits (for the connection table).
 func (k *Key) hash() uint64 {
 	const m = 0x9e3779b97f4a7c15
@@ -109,7 +118,7 @@ func (t *table) get(k *Key, h uint64) *Conn {
 		if s.c == nil {
 			return nil
 		}
-		if s.h == h && s.key == *k {
+		if s.h == h && s.key.equal(k) {
 			return s.c
 		}
 	}
@@ -128,7 +137,7 @@ func (t *table) put(k *Key, h uint64, c *Conn) {
 			t.n++
 			return
 		}
-		if s.h == h && s.key == *k {
+		if s.h == h && s.key.equal(k) {
 			s.c = c
 			return
 		}
@@ -147,7 +156,7 @@ func (t *table) del(k *Key, h uint64) {
 		if s.c == nil {
 			return
 		}
-		if s.h == h && s.key == *k {
+		if s.h == h && s.key.equal(k) {
 			break
 		}
 		i = (i + 1) & mask

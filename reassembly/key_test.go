@@ -91,3 +91,28 @@ func BenchmarkTable(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
 }
+
+// TestKeyEqualIsEquality checks Key.equal against == on keys that differ
+// in one byte of any field, or not at all.
+func TestKeyEqualIsEquality(t *testing.T) {
+	base := KeyOf(netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:443"))
+	for i := range 36 {
+		k := base
+		switch {
+		case i < 16:
+			k.lo[i] ^= 1
+		case i < 32:
+			k.hi[i-16] ^= 0x80
+		case i < 34:
+			k.loP ^= 1 << (8 * (i - 32))
+		default:
+			k.hiP ^= 1 << (8 * (i - 34))
+		}
+		if k.equal(&base) || base.equal(&k) || k == base {
+			t.Fatalf("byte %d: keys that differ compare equal", i)
+		}
+	}
+	if k := base; !k.equal(&base) {
+		t.Fatal("a key differs from its copy")
+	}
+}

@@ -162,22 +162,28 @@ func (w *worker) flushLines() {
 type sweepClock struct {
 	every time.Duration
 	max   time.Time // the latest timestamp read
-	next  time.Time // when to sweep next (zero: not started)
+	// maxNs and nextNs are max and when to sweep next in Unix nanoseconds
+	// (comparing integers is cheaper than comparing time.Time on every
+	// packet); started is set at the first packet.
+	maxNs, nextNs int64
+	started       bool
 }
 
 // tick notes a packet's time and reports whether to sweep before it.
 func (s *sweepClock) tick(t time.Time) bool {
-	if t.After(s.max) {
-		s.max = t
-	}
-	if s.next.IsZero() {
-		s.next = t.Add(s.every)
+	ns := t.UnixNano()
+	if !s.started {
+		s.started = true
+		s.max, s.maxNs, s.nextNs = t, ns, ns+int64(s.every)
 		return false
 	}
-	if t.Before(s.next) {
+	if ns > s.maxNs {
+		s.max, s.maxNs = t, ns
+	}
+	if ns < s.nextNs {
 		return false
 	}
-	s.next = t.Add(s.every)
+	s.nextNs = ns + int64(s.every)
 	return true
 }
 
