@@ -66,8 +66,8 @@ type replay struct {
 	replayState
 	// Initial backing arrays: a typical connection's timelines and ladder
 	// fit, so a new replay allocates once.
-	timelineBuf [2][8]Change
-	ladderBuf   [16]Step
+	timelineBuf [2][6]Change
+	ladderBuf   [10]Step
 }
 
 // replayState is what reset clears.
