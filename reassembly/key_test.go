@@ -38,7 +38,7 @@ func TestTableMatchesMap(t *testing.T) {
 		h := k.hash()
 		switch rng.IntN(3) {
 		case 0:
-			c := &Conn{ID: uint64(op + 1)}
+			c := &Conn{ID: uint64(op + 1), Key: *k}
 			tab.put(k, h, c)
 			ref[*k] = c
 		case 1:
@@ -73,6 +73,7 @@ func BenchmarkTable(b *testing.B) {
 	conns := make([]Conn, n)
 	for i := range src {
 		k := KeyOf(src[i], srv)
+		conns[i].Key = k
 		tab.put(&k, k.hash(), &conns[i])
 	}
 	b.ReportAllocs()
