@@ -139,10 +139,10 @@ func (rp *replay) closeWait(d dir, end time.Time) {
 	f := rp.newFinding(KindCloseWait, Warning, d, entry.Time, until)
 	f.Ending = ending
 	f.NeverServed = h.Bytes == 0
-	f.SentAfter = !h.LastData.IsZero() && h.LastData.After(entry.Time)
+	f.SentAfter = h.DataSeen && h.LastDataNs > entry.Time.UnixNano()
 	last := entry.Time
 	if f.SentAfter {
-		last = h.LastData
+		last = timeAt(entry.Time, h.LastDataNs)
 	}
 	f.Idle = until.Sub(last)
 	if f.SentAfter && ending == StillOpen && f.Idle < rp.cfg.CloseWaitMin {
@@ -184,7 +184,7 @@ func (rp *replay) finWait2(d dir, end time.Time) {
 		return // part of an abort, reported as reset
 	}
 	peer := &rp.half[d.Reverse()]
-	if ending == StillOpen && !peer.LastData.IsZero() && peer.LastData.After(entry.Time) && end.Sub(peer.LastData) < rp.cfg.CloseWaitMin {
+	if ending == StillOpen && peer.DataSeen && peer.LastDataNs > entry.Time.UnixNano() && end.Sub(timeAt(entry.Time, peer.LastDataNs)) < rp.cfg.CloseWaitMin {
 		return // the peer is still sending on a half-closed connection
 	}
 	f := rp.newFinding(KindFinWait2, Warning, d, entry.Time, until)

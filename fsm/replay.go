@@ -333,14 +333,20 @@ func (rp *replay) due(i int, now time.Time) (ev Event, at time.Time, presumed, o
 		}
 	case FinWait2:
 		idle := e.Since
-		if l := rp.half[i].LastTime; l.After(idle) {
-			idle = l
+		if h := &rp.half[i]; h.Seen && h.LastNs > idle.UnixNano() {
+			idle = timeAt(idle, h.LastNs)
 		}
 		if at := idle.Add(rp.cfg.FinTimeout); !now.Before(at) {
 			return FinTimeout, at, true, true
 		}
 	}
 	return 0, time.Time{}, false, false
+}
+
+// timeAt returns the time ns (Unix nanoseconds) in the location of ref, a time
+// of the same capture.
+func timeAt(ref time.Time, ns int64) time.Time {
+	return ref.Add(time.Duration(ns - ref.UnixNano()))
 }
 
 // ladder records seg as a ladder step if it matters: control flags, a

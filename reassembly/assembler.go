@@ -430,6 +430,7 @@ func (c *Conn) track(seg *Segment, info *SegInfo) {
 	d := c.DirOf(seg.Src)
 	h, peer := &c.Half[d], &c.Half[d.Reverse()]
 	info.Dir = d
+	ns := seg.Time.UnixNano()
 	seq := Seq(seg.Seq)
 	end := Seq(seg.SeqEnd())
 	f := seg.Flags
@@ -442,18 +443,18 @@ func (c *Conn) track(seg *Segment, info *SegInfo) {
 	h.IPBytes += uint64(seg.IPLen)
 	h.Window = seg.Window
 
-	if h.Seen && isDuplicate(&h.last, seg) {
+	if h.Seen && isDuplicate(&h.last, seg, ns) {
 		info.Kind |= Duplicate
 		h.Duplicates++
-		h.setLast(seg)
+		h.setLast(seg, ns)
 		info.RelSeq = h.Rel(seg.Seq)
 		if seg.Flags&ACK != 0 {
 			info.RelAck = peer.Rel(seg.Ack)
 		}
-		h.LastTime = seg.Time
+		h.LastNs = ns
 		return
 	}
-	h.setLast(seg)
+	h.setLast(seg, ns)
 
 	if f&SYN != 0 {
 		if !h.HaveISN {
@@ -481,7 +482,7 @@ func (c *Conn) track(seg *Segment, info *SegInfo) {
 		h.KeepAlives++
 	case consumes && seq.Before(h.NextSeq):
 		if h.hole && seq.AtOrAfter(h.holeStart) && !end.After(h.holeEnd) {
-			if seg.Time.Sub(h.holeTime) <= oooWindow {
+			if ns-h.holeNs <= int64(oooWindow) {
 				info.Kind |= OutOfOrder
 				h.OutOfOrder++
 			} else {
@@ -497,7 +498,7 @@ func (c *Conn) track(seg *Segment, info *SegInfo) {
 		info.Kind |= Gap
 		h.Gaps++
 		if !h.hole {
-			h.hole, h.holeStart, h.holeEnd, h.holeTime = true, h.NextSeq, seq, seg.Time
+			h.hole, h.holeStart, h.holeEnd, h.holeNs = true, h.NextSeq, seq, ns
 		}
 	}
 	if end.After(h.NextSeq) && f&RST == 0 {
@@ -524,9 +525,9 @@ func (c *Conn) track(seg *Segment, info *SegInfo) {
 		info.Kind |= ZeroWindow
 	}
 	info.RelSeq = h.Rel(seg.Seq)
-	h.LastTime = seg.Time
+	h.LastNs = ns
 	if seg.Len > 0 {
-		h.LastData = seg.Time
+		h.LastDataNs, h.DataSeen = ns, true
 	}
 }
 
@@ -542,15 +543,16 @@ func (h *Half) fillHole(seq, end Seq) {
 	}
 }
 
-func (h *Half) setLast(seg *Segment) {
+func (h *Half) setLast(seg *Segment, ns int64) {
 	h.last = lastSeg{seq: seg.Seq, ack: seg.Ack, tsval: seg.TSVal, tsecr: seg.TSEcr,
-		len: seg.Len, win: seg.Window, flags: seg.Flags, time: seg.Time}
+		len: seg.Len, win: seg.Window, flags: seg.Flags, ns: ns}
 }
 
-func isDuplicate(l *lastSeg, seg *Segment) bool {
+// isDuplicate reports whether seg, at ns, repeats l within DupWindow.
+func isDuplicate(l *lastSeg, seg *Segment, ns int64) bool {
 	return l.seq == seg.Seq && l.ack == seg.Ack && l.flags == seg.Flags && l.len == seg.Len &&
 		l.win == seg.Window && l.tsval == seg.TSVal && l.tsecr == seg.TSEcr &&
-		seg.Time.Sub(l.time) <= DupWindow && !seg.Time.Before(l.time)
+		ns >= l.ns && ns-l.ns <= int64(DupWindow)
 }
 
 // wellKnown lists common server ports above 1023, so that a mid-stream

@@ -84,15 +84,18 @@ type Half struct {
 	Gaps        uint32 // times a segment started beyond NextSeq (data not captured)
 	AckUnseen   uint32 // segments acknowledging data the peer was never seen sending
 
-	// LastTime is the time of this endpoint's last segment; LastData of its
-	// last segment carrying payload (zero if none).
-	LastTime, LastData time.Time
+	// LastNs is the time of this endpoint's last segment, in Unix
+	// nanoseconds (valid once Seen); LastDataNs of its last segment carrying
+	// payload (valid when DataSeen). Integers rather than time.Time keep
+	// the connection smaller: 10,000 of them are tracked at once.
+	LastNs, LastDataNs int64
+	DataSeen           bool
 
 	last      lastSeg
 	hole      bool
 	holeStart Seq
 	holeEnd   Seq
-	holeTime  time.Time
+	holeNs    int64 // when the hole opened (Unix nanoseconds)
 }
 
 // lastSeg is enough of the previous segment to recognise a duplicate capture.
@@ -102,7 +105,7 @@ type lastSeg struct {
 	len          uint32
 	win          uint16
 	flags        Flags
-	time         time.Time
+	ns           int64 // Unix nanoseconds
 }
 
 // Rel returns s relative to this endpoint's base sequence number.
