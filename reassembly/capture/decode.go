@@ -176,8 +176,21 @@ func (d *Decoder) layer(t gopacket.LayerType) gopacket.DecodingLayer {
 // and Time, which it leaves unchanged. seg keeps no reference to data, which
 // the caller may reuse as soon as Decode returns.
 func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.Segment) reassembly.SkipReason {
-	*seg = reassembly.Segment{Frame: seg.Frame, Time: seg.Time, WScale: reassembly.NoWScale}
 	k := kindOf(link)
+	if k == linkRaw && len(data) > 0 {
+		switch data[0] >> 4 {
+		case 4:
+			k = linkIPv4
+		case 6:
+			k = linkIPv6
+		}
+	}
+	// The fast path fills every field when it answers, and touches none
+	// when it does not: seg is cleared only for the general path.
+	if fast(data, k, seg) {
+		return reassembly.NotSkipped
+	}
+	*seg = reassembly.Segment{Frame: seg.Frame, Time: seg.Time, WScale: reassembly.NoWScale}
 	switch k {
 	case linkUnsupported:
 		return reassembly.SkipUnsupportedLink
@@ -185,17 +198,7 @@ func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.
 		if len(data) == 0 {
 			return reassembly.SkipTruncated
 		}
-		switch data[0] >> 4 {
-		case 4:
-			k = linkIPv4
-		case 6:
-			k = linkIPv6
-		default:
-			return reassembly.SkipNotIP
-		}
-	}
-	if fast(data, k, seg) {
-		return reassembly.NotSkipped
+		return reassembly.SkipNotIP
 	}
 	return d.general(data, k, seg)
 }

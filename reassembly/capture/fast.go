@@ -156,18 +156,17 @@ func fastTCP(t []byte, ipPayload int, src, dst netip.Addr, seg *reassembly.Segme
 		o = o[o[1]:]
 	}
 	n := ipPayload - hl
-	*seg = reassembly.Segment{
-		Frame: seg.Frame, Time: seg.Time,
-		Src:      netip.AddrPortFrom(src, binary.BigEndian.Uint16(t[0:2])),
-		Dst:      netip.AddrPortFrom(dst, binary.BigEndian.Uint16(t[2:4])),
-		Seq:      binary.BigEndian.Uint32(t[4:8]),
-		Ack:      binary.BigEndian.Uint32(t[8:12]),
-		Flags:    reassembly.Flags(t[tcpFlagsOffset]),
-		Window:   binary.BigEndian.Uint16(t[14:16]),
-		Len:      uint32(n),
-		Captured: uint32(min(len(t)-hl, n)),
-		MSS:      mss, WScale: wscale, SACKOK: sackOK,
-		HasTS: ts, TSVal: tsVal, TSEcr: tsEcr,
-	}
+	// Every field but Frame and Time (the caller's) and IPLen (fast's),
+	// one by one: a composite literal would be built aside and copied.
+	seg.Src = netip.AddrPortFrom(src, binary.BigEndian.Uint16(t[0:2]))
+	seg.Dst = netip.AddrPortFrom(dst, binary.BigEndian.Uint16(t[2:4]))
+	seg.Seq = binary.BigEndian.Uint32(t[4:8])
+	seg.Ack = binary.BigEndian.Uint32(t[8:12])
+	seg.Flags = reassembly.Flags(t[tcpFlagsOffset])
+	seg.Window = binary.BigEndian.Uint16(t[14:16])
+	seg.Len = uint32(n)
+	seg.Captured = uint32(min(len(t)-hl, n))
+	seg.MSS, seg.WScale, seg.SACKOK = mss, wscale, sackOK
+	seg.HasTS, seg.TSVal, seg.TSEcr = ts, tsVal, tsEcr
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -158,8 +159,16 @@ func checkFast(t *testing.T, d *Decoder, data []byte, link reassembly.LinkType) 
 			return false
 		}
 	}
-	fastSeg := reassembly.Segment{Frame: 9}
+	// A segment left over from another packet, every field set: the fast
+	// path must overwrite all of them when it answers (Decode no longer
+	// clears the segment first), and touch none when it does not.
+	dirty := reassembly.Segment{Frame: 9, Src: netip.MustParseAddrPort("[2001:db8::9]:9"), Dst: netip.MustParseAddrPort("192.0.2.9:9"),
+		Seq: 9, Ack: 9, Flags: 0xff, Window: 9, Len: 9, Captured: 9, IPLen: 9, MSS: 9, WScale: 9, SACKOK: true, HasTS: true, TSVal: 9, TSEcr: 9}
+	fastSeg := dirty
 	if !fast(data, k, &fastSeg) {
+		if fastSeg != dirty {
+			t.Fatalf("fast path declined but changed the segment: %+v", fastSeg)
+		}
 		return false
 	}
 	want := reassembly.Segment{Frame: 9, WScale: reassembly.NoWScale} // as Decode resets it
