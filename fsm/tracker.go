@@ -76,6 +76,9 @@ type replay struct {
 	synFramesBuf, synAckBuf     [2]uint64
 	finFramesBuf                [2][2]uint64
 	historyBuf                  [16]byte
+	// Most connections have one finding (TIME-WAIT) citing two frames.
+	findingBuf [1]Finding
+	evidBuf    [4]uint64
 }
 
 // replayState is what reset clears.
@@ -141,6 +144,8 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 		rp.synFrames, rp.synAckFrame = rp.synFramesBuf[:0], rp.synAckBuf[:0]
 		rp.finFrames = [2][]uint64{rp.finFramesBuf[0][:0], rp.finFramesBuf[1][:0]}
 		rp.zeek.history = rp.historyBuf[:0]
+		rp.conn.Findings = rp.findingBuf[:0]
+		rp.findingBuf[0].Frames = rp.evidBuf[:0] // newFinding reuses a spare finding's slices
 	}
 	rp.cfg, rp.half, rp.histories = &t.cfg, &c.Half, &t.hist
 	cn := &rp.conn // fresh or reset: only its slices' capacity is left
