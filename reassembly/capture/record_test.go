@@ -77,13 +77,14 @@ func sameRecords(t *testing.T, name string, data []byte) {
 }
 
 // bigRecordCapture is a little-endian microsecond pcap whose second record
-// is larger than the read buffer (a TSO/GRO super-packet as tcpdump keeps
-// it with -s 0), between two small ones.
+// has the largest size accepted (a TSO/GRO super-packet as tcpdump keeps it
+// with -s 0): it takes the whole read buffer, so the small record before it
+// must be moved out of the way.
 func bigRecordCapture() []byte {
 	var b bytes.Buffer
 	w := pcapgo.NewWriter(&b)
 	_ = w.WriteFileHeader(maxCaptureLen, 1)
-	for i, n := range []int{60, readBufferSize + 5000, 74} {
+	for i, n := range []int{60, maxCaptureLen, 74} {
 		frame := bytes.Repeat([]byte{byte(i + 1)}, n)
 		ci := gopacket.CaptureInfo{Timestamp: time.Unix(1795271817+int64(i), 999999000).UTC(), CaptureLength: n, Length: n + i}
 		_ = w.WritePacket(ci, frame)
@@ -120,7 +121,7 @@ func TestRecordReaderMatchesPcapgo(t *testing.T) {
 		}
 	}
 	recs, _, _, end := ownRecords(inputs["big-record"])
-	if len(recs) != 3 || len(recs[1]) != readBufferSize+5000 || recs[1][0] != 2 || recs[2][0] != 3 || end != "EOF" {
+	if len(recs) != 3 || len(recs[1]) != maxCaptureLen || recs[1][0] != 2 || recs[2][0] != 3 || end != "EOF" {
 		t.Fatalf("big-record: %d records, end %q", len(recs), end)
 	}
 }

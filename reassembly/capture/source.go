@@ -175,7 +175,7 @@ func open(in Input) (*input, error) {
 		if snaplen == 0 || snaplen > maxCaptureLen {
 			snaplen = maxCaptureLen
 		}
-		x.pcap = &recordReader{br: br, big: order == binary.BigEndian, snaplen: snaplen, nanoFactor: 1000}
+		x.pcap = &recordReader{src: br, big: order == binary.BigEndian, snaplen: snaplen, nanoFactor: 1000}
 		if le == pcapMagicNanos || be == pcapMagicNanos {
 			x.pcap.nanoFactor = 1
 		}
