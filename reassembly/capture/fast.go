@@ -26,6 +26,11 @@ const (
 	tcpOptWScale    = 3
 	tcpOptSACKOK    = 4
 	tcpOptTimestamp = 8
+
+	// nopNopTimestamp is NOP, NOP, then the timestamps option's kind and
+	// length: the 12 option bytes of nearly every segment after a SYN.
+	nopNopTimestamp    = 0x0101080a
+	nopNopTimestampLen = 12
 )
 
 // fast decodes the frames almost every capture is made of, without the
@@ -124,7 +129,13 @@ func fastTCP(t []byte, ipPayload int, src, dst netip.Addr, seg *reassembly.Segme
 		sackOK, ts   bool
 		tsVal, tsEcr uint32
 	)
-	for o := t[tcpMinHeaderLen:hl]; len(o) > 0; {
+	opts := t[tcpMinHeaderLen:hl]
+	if len(opts) == nopNopTimestampLen && binary.BigEndian.Uint32(opts) == nopNopTimestamp {
+		// What Linux puts in every segment after the SYN: skip the loop.
+		ts, tsVal, tsEcr = true, binary.BigEndian.Uint32(opts[4:8]), binary.BigEndian.Uint32(opts[8:12])
+		opts = nil
+	}
+	for o := opts; len(o) > 0; {
 		kind := o[0]
 		if kind == tcpOptEnd {
 			break
