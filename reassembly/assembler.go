@@ -89,7 +89,7 @@ type Assembler struct {
 	// memory bounded under a SYN flood of distinct four-tuples.
 	MaxConns int
 	evicted  uint64
-	idle     idleQueue // every tracked connection not parked, by when Sweep should look at it
+	idle     sched // every tracked connection not parked, by when Sweep should look at it
 	// parked holds the connections Sweep stopped looking at (Done said no
 	// timer could end them), by last activity, for evict. An entry is
 	// current only while its connection is parked with the same parkSeq;
@@ -193,7 +193,7 @@ func (a *Assembler) Add(seg *Segment) {
 func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 	cutoff := now.Add(-linger).UnixNano()
 	due := a.due[:0]
-	for len(a.idle) > 0 && a.idle[0].at <= cutoff {
+	for a.idle.len() > 0 && a.idle.first() <= cutoff {
 		due = append(due, a.idle.pop())
 	}
 	a.due = due
@@ -275,8 +275,8 @@ func (a *Assembler) compactParked() {
 // by each connection's last segment as of its last visit, so an entry whose
 // connection has been active since is put back at its true time first.
 func (a *Assembler) evict(now time.Time) {
-	for len(a.idle) > 0 || len(a.parked) > 0 {
-		if len(a.parked) > 0 && (len(a.idle) == 0 || a.parked[0].at < a.idle[0].at) {
+	for a.idle.len() > 0 || len(a.parked) > 0 {
+		if len(a.parked) > 0 && (a.idle.len() == 0 || a.parked[0].at < a.idle.first()) {
 			e := a.parked.pop()
 			switch c := e.c; {
 			case !e.current():
@@ -584,6 +584,59 @@ type idleEntry struct {
 	c   *Conn
 	id  uint64
 	seq uint32 // parked entries: the connection's parkSeq when parked
+}
+
+// sched is the idle queue: idleEntry by at, earliest first. Entries
+// mostly come in time order (a connection's first segment, a look one
+// linger later), so they queue in a FIFO, and only one earlier than the
+// FIFO's last goes to a heap; first and pop take the earlier head. Most
+// pushes and pops then cost O(1) and touch one entry, not a heap path.
+type sched struct {
+	fifo []idleEntry // fifo[head:] in order of at
+	head int
+	heap idleQueue
+}
+
+func (s *sched) len() int { return len(s.fifo) - s.head + len(s.heap) }
+
+func (s *sched) push(e idleEntry) {
+	if n := len(s.fifo); n == s.head || s.fifo[n-1].at <= e.at {
+		s.fifo = append(s.fifo, e)
+		return
+	}
+	s.heap.push(e)
+}
+
+// fromFIFO reports whether the earliest entry is the FIFO's head.
+func (s *sched) fromFIFO() bool {
+	return s.head < len(s.fifo) && (len(s.heap) == 0 || s.fifo[s.head].at <= s.heap[0].at)
+}
+
+// first returns the earliest entry's at; s must not be empty.
+func (s *sched) first() int64 {
+	if s.fromFIFO() {
+		return s.fifo[s.head].at
+	}
+	return s.heap[0].at
+}
+
+// pop removes and returns the earliest entry; s must not be empty.
+func (s *sched) pop() idleEntry {
+	if !s.fromFIFO() {
+		return s.heap.pop()
+	}
+	e := s.fifo[s.head]
+	s.fifo[s.head] = idleEntry{}
+	s.head++
+	switch {
+	case s.head == len(s.fifo):
+		s.fifo, s.head = s.fifo[:0], 0
+	case s.head >= 1024 && 2*s.head >= len(s.fifo):
+		n := copy(s.fifo, s.fifo[s.head:])
+		clear(s.fifo[n:])
+		s.fifo, s.head = s.fifo[:n], 0
+	}
+	return e
 }
 
 // idleQueue is a binary min-heap of idleEntry by at.

@@ -1,7 +1,9 @@
 package reassembly
 
 import (
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 )
@@ -237,5 +239,38 @@ func TestSweepParksTimerlessConnections(t *testing.T) {
 	a.Add(mk(5, 112*time.Second, port(4), tB, SYN, 100, 0, 0))
 	if len(h.closed) != 2 || h.closed[1] != 1 || a.nParked != 0 || len(a.parked) != 0 {
 		t.Fatalf("closed %v, %d parked (%d entries); want #1 evicted next", h.closed, a.nParked, len(a.parked))
+	}
+}
+
+// TestSchedPopsInTimeOrder pushes entries mostly in time order, some
+// earlier than the last, interleaved with pops: every pop returns the
+// earliest entry left, as a heap would.
+func TestSchedPopsInTimeOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var s sched
+	var ref []int64 // the entries' times, unordered
+	now := int64(0)
+	for op := range 50000 {
+		if rng.IntN(3) > 0 || len(ref) == 0 {
+			at := now
+			if rng.IntN(5) == 0 {
+				at -= rng.Int64N(1000) // earlier than the last: goes to the heap
+			}
+			now += rng.Int64N(10)
+			s.push(idleEntry{at: at, id: uint64(op)})
+			ref = append(ref, at)
+			continue
+		}
+		i := slices.Index(ref, slices.Min(ref))
+		if got := s.first(); got != ref[i] {
+			t.Fatalf("op %d: first = %d; want %d", op, got, ref[i])
+		}
+		if e := s.pop(); e.at != ref[i] {
+			t.Fatalf("op %d: pop = %d; want %d", op, e.at, ref[i])
+		}
+		ref = slices.Delete(ref, i, i+1)
+		if s.len() != len(ref) {
+			t.Fatalf("op %d: len %d; want %d", op, s.len(), len(ref))
+		}
 	}
 }
