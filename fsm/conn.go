@@ -71,21 +71,51 @@ func (c *Conn) Endpoint(r Role) *Endpoint {
 	return &c.Server
 }
 
-// Clone returns a deep copy of c whose slices are exactly as long as c's,
-// for keeping a connection after the Tracker has reused its memory.
-func (c *Conn) Clone() *Conn {
-	n := *c
-	n.Client, n.Server = c.Client.clone(), c.Server.clone()
-	n.Ladder = slices.Clone(c.Ladder)
-	n.Findings = slices.Clone(c.Findings)
-	for i := range n.Findings {
-		f := &n.Findings[i]
-		f.Frames, f.Intervals = slices.Clone(f.Frames), slices.Clone(f.Intervals)
-	}
-	return &n
+// connBox holds a cloned connection and, when they fit, its slices: a
+// typical connection is copied in one allocation instead of eight.
+type connBox struct {
+	c         Conn
+	timelines [2][6]Change
+	ladder    [10]Step
+	findings  [1]Finding
+	frames    [4]uint64
 }
 
-func (e Endpoint) clone() Endpoint {
-	e.Timeline, e.Anomalies = slices.Clone(e.Timeline), slices.Clone(e.Anomalies)
-	return e
+// Clone returns a deep copy of c whose slices are exactly as long as c's
+// (capacity included), for keeping a connection after the Tracker has
+// reused its memory.
+func (c *Conn) Clone() *Conn {
+	b := new(connBox)
+	n := &b.c
+	*n = *c
+	n.Client.Timeline = cloneInto(b.timelines[0][:], c.Client.Timeline)
+	n.Server.Timeline = cloneInto(b.timelines[1][:], c.Server.Timeline)
+	n.Client.Anomalies, n.Server.Anomalies = slices.Clone(c.Client.Anomalies), slices.Clone(c.Server.Anomalies)
+	n.Ladder = cloneInto(b.ladder[:], c.Ladder)
+	n.Findings = cloneInto(b.findings[:], c.Findings)
+	frames := b.frames[:]
+	for i := range n.Findings {
+		f := &n.Findings[i]
+		fit := len(f.Frames) <= len(frames)
+		f.Frames = cloneInto(frames, f.Frames)
+		if fit {
+			frames = frames[len(f.Frames):]
+		}
+		f.Intervals = slices.Clone(f.Intervals)
+	}
+	return n
+}
+
+// cloneInto copies xs into the start of buf when it fits, or to a new
+// array; the result's capacity is its length (nil for nil), as
+// slices.Clone's would be, so that appending to it never writes into buf.
+func cloneInto[T any](buf, xs []T) []T {
+	if xs == nil {
+		return nil
+	}
+	if len(xs) > len(buf) {
+		return slices.Clone(xs)
+	}
+	n := copy(buf, xs)
+	return buf[:n:n]
 }
