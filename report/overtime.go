@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math/bits"
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
@@ -60,7 +61,7 @@ func (o *overTime) span(r int, s fsm.State, from, to int64) {
 	}
 	o.fit(from, to-1)
 	w := int64(o.width)
-	bf, bl := from/w, (to-1)/w // the first and last buckets touched
+	bf, bl := o.index(from), o.index(to-1) // the first and last buckets touched
 	if bf == bl {
 		o.area[bf-o.first][r][s] += to - from
 		return
@@ -93,8 +94,22 @@ func (o *overTime) settle() {
 	}
 }
 
+// index returns t/width, the bucket of time t. The width is minBucket ×
+// 2^k, so for the usual t ≥ 0 that is a division by a constant (which the
+// compiler makes a multiplication) and a shift, not a 64-bit division:
+// this runs several times for every connection.
+func (o *overTime) index(t int64) int64 {
+	if t >= 0 {
+		return t / int64(minBucket) >> bits.TrailingZeros64(uint64(o.width/minBucket))
+	}
+	return t / int64(o.width)
+}
+
 // fit widens the buckets until [from, to] fits, and extends the slice.
 func (o *overTime) fit(from, to int64) {
+	if w := int64(o.width); len(o.area) > 0 && from >= o.first*w && to < (o.first+int64(len(o.area)))*w {
+		return // already covered: the usual case
+	}
 	for {
 		w := int64(o.width)
 		lo, hi := min(o.first, from/w), max(o.first+int64(len(o.area))-1, to/w)
