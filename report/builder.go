@@ -633,19 +633,17 @@ type groupAgg struct {
 	severity  fsm.Severity
 	hasOldest bool
 
-	ignored    int                // findings that matched an ignore rule
-	neverServe int                // close-wait: connections never served
-	rx         int                // syn-recv, syn-timeout: retransmissions
-	example    *keptFinding       // the earliest finding, explained for the group
-	conns      boundedMax[uint64] // the smallest connection IDs
-	frames     boundedMax[uint64] // the smallest evidence frames
+	ignored    int          // findings that matched an ignore rule
+	neverServe int          // close-wait: connections never served
+	rx         int          // syn-recv, syn-timeout: retransmissions
+	example    *keptFinding // the earliest finding, explained for the group
+	conns      smallest     // the smallest connection IDs
+	frames     smallest     // the smallest evidence frames
 	key        groupKey
 }
 
 func newGroupAgg(k groupKey) *groupAgg {
 	g := &groupAgg{key: k, connsCut: math.MaxUint64, framesCut: math.MaxUint64}
-	less := func(a, b uint64) bool { return a < b }
-	g.conns.less, g.frames.less = less, less
 	// Both lists in one allocation, at their bound: growing them by
 	// doubling made a dozen allocations per group.
 	buf := make([]uint64, maxGroupConns+maxGroupFrames)
@@ -721,13 +719,8 @@ func (g *groupAgg) addConn(id uint64) {
 	if id >= g.connsCut {
 		return // not among the smallest kept
 	}
-	// IDs mostly come in increasing order: one above the largest kept
-	// (c[0]) cannot be there already.
-	if c := g.conns.items; len(c) == 0 || id > c[0] || !slices.Contains(c, id) {
-		g.conns.add(id, maxGroupConns)
-		if c := g.conns.items; len(c) == maxGroupConns {
-			g.connsCut = c[0]
-		}
+	if g.conns.add(id, maxGroupConns) {
+		g.connsCut = g.conns.top
 	}
 }
 
@@ -735,12 +728,41 @@ func (g *groupAgg) addFrame(fr uint64) {
 	if fr >= g.framesCut {
 		return
 	}
-	if f := g.frames.items; len(f) == 0 || fr > f[0] || !slices.Contains(f, fr) {
-		g.frames.add(fr, maxGroupFrames)
-		if f := g.frames.items; len(f) == maxGroupFrames {
-			g.framesCut = f[0]
-		}
+	if g.frames.add(fr, maxGroupFrames) {
+		g.framesCut = g.frames.top
 	}
+}
+
+// smallest keeps the n smallest distinct values offered, unordered, with
+// the largest kept at hand. Offered mostly in increasing order (IDs and
+// frames), a value is appended or refused touching one element; a heap
+// would sift each new largest value up through the list.
+type smallest struct {
+	items []uint64
+	top   uint64 // the largest of items (when there are any)
+	at    int    // its index
+}
+
+// add offers x; it reports whether the list is full (n values) afterwards.
+func (s *smallest) add(x uint64, n int) (full bool) {
+	switch {
+	case len(s.items) > 0 && x <= s.top && slices.Contains(s.items, x):
+	case len(s.items) < n:
+		s.items = append(s.items, x)
+		if len(s.items) == 1 || x > s.top {
+			s.top, s.at = x, len(s.items)-1
+		}
+	case x < s.top:
+		s.items[s.at] = x
+		s.at = 0
+		for i, v := range s.items {
+			if v > s.items[s.at] {
+				s.at = i
+			}
+		}
+		s.top = s.items[s.at]
+	}
+	return len(s.items) >= n
 }
 
 func (g *groupAgg) merge(o *groupAgg) {

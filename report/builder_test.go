@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -175,5 +177,35 @@ func TestClientGroupsBounded(t *testing.T) {
 	parts[2].Merge(parts[1])
 	if got := render(t, parts[2].Report("t", st, fsm.DefaultConfig())); got != want {
 		t.Fatalf("split and shuffled: report differs:\n%s", firstLineDiff(got, want))
+	}
+}
+
+// TestSmallestKeepsTheSmallest: whatever the order and the repeats, the
+// list holds the n smallest distinct values offered, and says when it is full.
+func TestSmallestKeepsTheSmallest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 200 {
+		n := 1 + rng.IntN(20)
+		var s smallest
+		seen := map[uint64]bool{}
+		for i := range rng.IntN(100) {
+			x := uint64(rng.IntN(60))
+			if round%2 == 0 {
+				x = uint64(i / 2) // increasing, with repeats: the usual order
+			}
+			seen[x] = true
+			if full := s.add(x, n); full != (len(s.items) == n) {
+				t.Fatalf("round %d: add says full=%v with %d of %d", round, full, len(s.items), n)
+			}
+		}
+		want := slices.Sorted(maps.Keys(seen))
+		want = want[:min(n, len(want))]
+		got := slices.Sorted(slices.Values(s.items))
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d (n=%d): kept %v; want %v", round, n, got, want)
+		}
+		if len(got) > 0 && s.top != got[len(got)-1] {
+			t.Fatalf("round %d: top %d; want %d", round, s.top, got[len(got)-1])
+		}
 	}
 }
