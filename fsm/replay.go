@@ -352,6 +352,14 @@ func timeAt(ref time.Time, ns int64) time.Time {
 // ladder records seg as a ladder step if it matters: control flags, a
 // state change, or (kept aside) the last payload segment of each direction.
 func (rp *replay) ladder(seg *reassembly.Segment, info *reassembly.SegInfo, before [2]State) {
+	if rp.lean {
+		// No ladder, but closeWait cites the last data segment that is
+		// not a ladder step: its frame is kept as below.
+		if seg.Len > 0 && seg.Flags&(fSYN|fFIN|fRST) == 0 && before == [2]State{rp.ep[0].State, rp.ep[1].State} {
+			rp.lastData[info.Dir].Frame = seg.Frame
+		}
+		return
+	}
 	st := Step{Time: seg.Time, Frame: seg.Frame, Dir: info.Dir, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,
 		Len: seg.Len, Kind: info.Kind, Client: rp.ep[0].State, Server: rp.ep[1].State,
 		ClientChanged: before[0] != rp.ep[0].State, ServerChanged: before[1] != rp.ep[1].State}
@@ -401,6 +409,9 @@ func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
 	if seg.Src == nw.ep[ru.stale].Addr {
 		ru.answers++ // the old socket answering the new SYN
 	}
+	if nw.lean {
+		return
+	}
 	d := reassembly.ClientToServer
 	if seg.Src == nw.conn.Server.Addr {
 		d = reassembly.ServerToClient
@@ -430,11 +441,13 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time) *Conn {
 		}
 		cn.Retransmits[d], cn.Duplicates[d], cn.KeepAlives[d] = h.Retransmits, h.Duplicates, h.KeepAlives
 		cn.OutOfOrder[d], cn.Gaps[d], cn.AckUnseen[d] = h.OutOfOrder, h.Gaps, h.AckUnseen
-		if st := rp.lastData[d]; st.Frame != 0 {
+		if st := rp.lastData[d]; st.Frame != 0 && !rp.lean {
 			rp.insertStep(st)
 		}
 	}
-	cn.Zeek = rp.zeek.result(rp.histories)
+	if !rp.lean {
+		cn.Zeek = rp.zeek.result(rp.histories)
+	}
 	rp.findings(c, at)
 	return cn
 }

@@ -35,6 +35,13 @@ type Tracker struct {
 	done []*Conn
 	free []*replay // finished replays nobody kept, reused by Open
 	hist interner  // Zeek history strings, shared by the connections
+	// Detail, when set, is asked at each connection's first segment
+	// whether it may ever be shown in full. When it says no, the replay
+	// skips what only a full listing shows: the ladder and the Zeek
+	// emulation (Conn.Ladder and Conn.Zeek stay empty). States,
+	// timelines, counters and findings are the same either way. The
+	// answer must not turn from no to yes for a connection.
+	Detail func(id uint64) bool
 	// OnDone, when set, receives each finished connection instead of the
 	// Tracker keeping it, and returns whether it keeps the *Conn. If it does
 	// not, the Tracker reuses the Conn's memory once OnDone returns.
@@ -110,6 +117,7 @@ type replayState struct {
 
 	zeek      ZeekConn
 	histories *interner
+	lean      bool // no ladder, no Zeek emulation (Tracker.Detail said no)
 
 	frame uint64
 	now   time.Time
@@ -148,6 +156,7 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 		rp.findingBuf[0].Frames = rp.evidBuf[:0] // newFinding reuses a spare finding's slices
 	}
 	rp.cfg, rp.half, rp.histories = &t.cfg, &c.Half, &t.hist
+	rp.lean = t.Detail != nil && !t.Detail(c.ID)
 	cn := &rp.conn // fresh or reset: only its slices' capacity is left
 	cn.ID, cn.Key, cn.Incarnation, cn.Roles = c.ID, c.Key, c.Incarnation, c.Roles
 	cn.FirstFrame, cn.First = c.FirstFrame, c.First
@@ -185,7 +194,9 @@ func (rp *replay) endpointAt(a netip.AddrPort) *Endpoint {
 // Segment implements reassembly.Handler.
 func (t *Tracker) Segment(c *reassembly.Conn, seg *reassembly.Segment, info *reassembly.SegInfo) {
 	rp := c.Data.(*replay)
-	rp.zeek.AddCaptured(seg, seg.Captured)
+	if !rp.lean {
+		rp.zeek.AddCaptured(seg, seg.Captured)
+	}
 	rp.step(c, seg, info)
 	if rp.reusedBy != nil && info.Kind&reassembly.Duplicate == 0 {
 		rp.stale(seg, info)

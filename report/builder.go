@@ -268,6 +268,19 @@ func (b *Builder) keepConn(c *fsm.Conn) {
 	}
 }
 
+// MayList reports whether the connection with this ID could still be
+// listed in full if it were added now or later: false once as many
+// connections with smaller IDs fill both the first and the notable lists
+// (and none is pinned), and from then on. With IDs growing in the order
+// connections open, a long capture's later connections can then skip
+// what only a listing shows (fsm.Tracker.Detail). With work split over
+// several Builders this is still right: a Builder's lists only hold
+// connections with IDs smaller than those the merged report drops.
+func (b *Builder) MayList(id uint64) bool {
+	n := b.lim.Connections
+	return b.lim.Pin != nil || b.first.admits(id, n) || b.notable.admits(id, n)
+}
+
 // notable reports whether a connection beyond the first ones is still
 // worth listing: a warning or error, or an endpoint still open.
 func notable(c *fsm.Conn) bool {

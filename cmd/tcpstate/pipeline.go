@@ -63,6 +63,9 @@ type pipeline struct {
 	// view, when set, is the live view: at each of its refreshes every
 	// worker publishes a snapshot of its connections to it.
 	view *liveView
+	// fullDetail keeps the ladder and the Zeek emulation for every
+	// connection, even those the report can no longer list (tests).
+	fullDetail bool
 }
 
 // begin runs once, on the reading goroutine, at the first segment (or at
@@ -111,6 +114,12 @@ func (p *pipeline) newWorker(i int) *worker {
 	if p.stream != nil {
 		w.stream, w.render = p.stream.ins[i], p.stream.render
 		w.tr.OnDone = w.streamed
+	}
+	if p.stream == nil && p.moments == nil && p.view == nil && !p.fullDetail {
+		// Nothing but the report's lists shows a connection in full: the
+		// connections that can no longer make the lists skip the ladder
+		// and the Zeek emulation.
+		w.tr.Detail = w.b.MayList
 	}
 	w.asm = reassembly.NewAssembler(w.tr)
 	if p.maxConns > 0 {

@@ -271,6 +271,9 @@ type analysis struct {
 	view *viewSettings
 	// filter is a BPF filter for the files (-F, pcap build).
 	filter string
+	// fullDetail replays every connection in full, even those the
+	// report can no longer list (tests: the bytes must not change).
+	fullDetail bool
 }
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
@@ -332,7 +335,8 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 // newPipeline returns the pipeline of this analysis, with its live view
 // started when there is one.
 func (an analysis) newPipeline() *pipeline {
-	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery, maxConns: an.maxConns, moments: an.moments}
+	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery, maxConns: an.maxConns, moments: an.moments,
+		fullDetail: an.fullDetail}
 	p.view = an.view.newView(max(an.jobs, 1))
 	return p
 }

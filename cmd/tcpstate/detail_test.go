@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"reflect"
+	"testing"
+
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/reassembly/capture"
+	"github.com/tcpstate/tcpstate/reassembly/synth"
+	"github.com/tcpstate/tcpstate/report"
+)
+
+// allPatterns is a capture of every pattern of the generator (port reuse,
+// half-closes that go on sending, resets, retransmissions…), IPv4 and IPv6.
+func allPatterns(t *testing.T, conns int) []byte {
+	t.Helper()
+	mix := synth.Mix{}
+	for _, p := range synth.Patterns() {
+		mix[p] = 1
+	}
+	var b bytes.Buffer
+	if _, err := synth.Write(&b, synth.Config{Conns: conns, Concurrency: 300, Seed: 11, IPv6Fraction: 0.3, Mix: mix}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// replayAll replays data with one tracker and returns every connection,
+// copied, by ID; detail is the tracker's Detail.
+func replayAll(t *testing.T, data []byte, detail func(uint64) bool) map[uint64]*fsm.Conn {
+	t.Helper()
+	src, err := capture.NewSource([]capture.Input{{Name: "x", R: bytes.NewReader(data)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fsm.DefaultConfig()
+	tr := fsm.NewTracker(cfg)
+	tr.Detail = detail
+	out := map[uint64]*fsm.Conn{}
+	tr.OnDone = func(c *fsm.Conn) bool { out[c.ID] = c.Clone(); return false }
+	a := reassembly.NewAssembler(tr)
+	clock := &sweepClock{every: cfg.MSL / 2}
+	var seg reassembly.Segment
+	for {
+		if err := src.Next(&seg); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if clock.tick(seg.Time) {
+			a.Sweep(clock.max, cfg.Linger())
+		}
+		a.Add(&seg)
+	}
+	a.Flush(clock.max)
+	return out
+}
+
+// TestLeanReplayKeepsEverythingButTheDetail replays every pattern twice:
+// in full, and with a third of the connections lean (Tracker.Detail says
+// no). A lean connection has no ladder and no Zeek verdict; its states,
+// timelines, counters and findings (evidence frames included) are those
+// of the full replay, and the other connections are untouched.
+func TestLeanReplayKeepsEverythingButTheDetail(t *testing.T) {
+	data := allPatterns(t, 3000)
+	full := replayAll(t, data, nil)
+	lean := replayAll(t, data, func(id uint64) bool { return id%3 != 0 })
+	if len(full) != len(lean) || len(full) < 3000 {
+		t.Fatalf("%d connections in full, %d lean", len(full), len(lean))
+	}
+	var leaned, withFindings, withLadder int
+	for id, f := range full {
+		l := lean[id]
+		if l == nil {
+			t.Fatalf("connection %d missing from the lean replay", id)
+		}
+		if id%3 == 0 {
+			leaned++
+			if len(l.Ladder) != 0 || l.LadderOmitted != 0 || l.Zeek != (fsm.ZeekResult{}) {
+				t.Fatalf("lean connection %d has a ladder (%d steps) or a Zeek verdict %+v", id, len(l.Ladder), l.Zeek)
+			}
+			if len(f.Ladder) > 0 {
+				withLadder++
+			}
+			g := *f
+			g.Ladder, g.LadderOmitted, g.Zeek = nil, 0, fsm.ZeekResult{}
+			f = &g
+			l.Ladder = nil
+		}
+		if len(f.Findings) > 0 {
+			withFindings++
+		}
+		if !reflect.DeepEqual(f, l) {
+			t.Fatalf("connection %d differs:\nfull %+v\nlean %+v", id, f, l)
+		}
+	}
+	if leaned < 900 || withLadder < 900 || withFindings < 1000 {
+		t.Fatalf("%d lean connections, %d of them with a ladder in full; %d with findings: the test lost its teeth", leaned, withLadder, withFindings)
+	}
+}
+
+// TestLeanReportIsTheSameBytes: with lists short enough that most
+// connections can no longer make them (so most are replayed lean), the
+// report is the same bytes as when every connection is replayed in full,
+// on one worker and on two.
+func TestLeanReportIsTheSameBytes(t *testing.T) {
+	// Normal connections, slowly, and one leak in two hundred: the first
+	// list is full (its connections released, a linger after they closed)
+	// well before the thirty leaks the notable list takes have all opened,
+	// so those are listed only if replayed in full.
+	var capture bytes.Buffer
+	cfg := synth.Config{Conns: 8000, Rate: 20, Seed: 12, IPv6Fraction: 0.2, Mix: synth.Mix{synth.Normal: 200, synth.CloseWait: 1}}
+	if _, err := synth.Write(&capture, cfg); err != nil {
+		t.Fatal(err)
+	}
+	data := capture.Bytes()
+	for _, jobs := range []int{1, 2} {
+		var outs [2][]byte
+		for i, full := range []bool{false, true} {
+			an := analysis{cfg: fsm.DefaultConfig(), lim: report.Limits{Connections: 30, FindingsPerKind: 20}, jobs: jobs, fullDetail: full}
+			rep, err := an.analyze(context.Background(), []string{"-"}, bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := report.JSON(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			if err := report.Text(&b, rep, report.TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			outs[i] = b.Bytes()
+			if len(rep.Connections) < 30 || rep.Omitted.Connections < 3000 {
+				t.Fatalf("-j %d: %d connections listed, %d omitted", jobs, len(rep.Connections), rep.Omitted.Connections)
+			}
+		}
+		if !bytes.Equal(outs[0], outs[1]) {
+			t.Fatalf("-j %d: the report differs when connections that cannot be listed are replayed lean:\n%s", jobs, firstDiff(string(outs[0]), string(outs[1])))
+		}
+	}
+}
