@@ -71,6 +71,10 @@ type pending struct {
 // outlive it when it is recycled.
 type replay struct {
 	replayState
+	// zeek is apart from what reset always clears: a lean replay never
+	// touches it, so neither its segments nor its close read or write
+	// those 432 bytes.
+	zeek ZeekConn
 	// Initial backing arrays: a typical connection's timelines and ladder
 	// fit, so a new replay allocates once.
 	timelineBuf [2][6]Change
@@ -115,7 +119,6 @@ type replayState struct {
 	reuse    *reuseInfo // this connection reused a four-tuple with stale state
 	reusedBy *replay    // a newer incarnation answered by this one's stale socket
 
-	zeek      ZeekConn
 	histories *interner
 	lean      bool // no ladder, no Zeek emulation (Tracker.Detail said no)
 
@@ -265,6 +268,9 @@ func (rp *replay) reset() {
 	c := &rp.conn
 	ctl, can, stl, san := c.Client.Timeline, c.Client.Anomalies, c.Server.Timeline, c.Server.Anomalies
 	ladder, findings := c.Ladder, c.Findings
+	if !rp.lean { // a lean replay left zeek as reset left it
+		rp.zeek = ZeekConn{}
+	}
 	rp.replayState = replayState{}
 	rp.synTimes, rp.synFrames = synTimes[:0], synFrames[:0]
 	rp.synAckFrame, rp.synAckTimes = synAckFrame[:0], synAckTimes[:0]
@@ -285,6 +291,9 @@ func (t *Tracker) Touch(c *reassembly.Conn) uint64 {
 		return 0
 	}
 	s := touchLines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState)) // the buffers: through the slices below
+	if !rp.lean {
+		s += touchLines(unsafe.Pointer(&rp.zeek), unsafe.Sizeof(rp.zeek))
+	}
 	s += touchSlice(rp.synTimes) + touchSlice(rp.synFrames) + touchSlice(rp.synAckTimes) + touchSlice(rp.synAckFrame)
 	s += touchSlice(rp.finFrames[0]) + touchSlice(rp.finFrames[1]) + touchSlice(rp.resets)
 	s += touchSlice(rp.conn.Client.Timeline) + touchSlice(rp.conn.Server.Timeline) + touchSlice(rp.conn.Ladder)
