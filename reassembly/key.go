@@ -17,12 +17,39 @@ type Key struct {
 
 // KeyOf returns the Key of a segment from src to dst.
 func KeyOf(src, dst netip.AddrPort) Key {
-	a, b := src.Addr().As16(), dst.Addr().As16()
+	ah, al := AddrWords(src.Addr())
+	bh, bl := AddrWords(dst.Addr())
 	ap, bp := src.Port(), dst.Port()
-	if endpointCompare(&a, ap, &b, bp) <= 0 {
-		return Key{lo: a, hi: b, loP: ap, hiP: bp}
+	if ah < bh || ah == bh && (al < bl || al == bl && ap <= bp) { // endpointCompare's order
+		return keyOf(ah, al, ap, bh, bl, bp)
 	}
-	return Key{lo: b, hi: a, loP: bp, hiP: ap}
+	return keyOf(bh, bl, bp, ah, al, ap)
+}
+
+// keyOf stores the two endpoints, in order, eight bytes at a time: a
+// later eight-byte load of the key is then forwarded from the store.
+func keyOf(ah, al uint64, ap uint16, bh, bl uint64, bp uint16) Key {
+	var k Key
+	be := binary.BigEndian
+	be.PutUint64(k.lo[:8], ah)
+	be.PutUint64(k.lo[8:], al)
+	be.PutUint64(k.hi[:8], bh)
+	be.PutUint64(k.hi[8:], bl)
+	k.loP, k.hiP = ap, bp
+	return k
+}
+
+// AddrWords returns a's 16-byte form (IPv4 mapped into IPv6, as in a Key)
+// as two big-endian words. It does not go through As16's array for an IPv4
+// address: writing the array in two halves and reading it back whole
+// stalls the load (no store forwarding), and this runs twice per packet.
+func AddrWords(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		b := a.As4()
+		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
 func endpointCompare(a *[16]byte, ap uint16, b *[16]byte, bp uint16) int {

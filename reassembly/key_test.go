@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -115,5 +116,42 @@ func TestKeyEqualIsEquality(t *testing.T) {
 	}
 	if k := base; !k.equal(&base) {
 		t.Fatal("a key differs from its copy")
+	}
+}
+
+// TestKeyOfMatchesAs16 builds keys of random IPv4, IPv6 and IPv4-mapped
+// IPv6 endpoints (equal addresses and ports included) and compares them
+// with the key built from As16 and endpointCompare, as KeyOf used to.
+func TestKeyOfMatchesAs16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	addr := func() netip.Addr {
+		var b [16]byte
+		for i := range b {
+			b[i] = byte(rng.IntN(3)) // few values: equal words and addresses happen
+		}
+		switch rng.IntN(3) {
+		case 0:
+			return netip.AddrFrom4([4]byte(b[:4]))
+		case 1:
+			b[10], b[11] = 0xff, 0xff
+			return netip.AddrFrom16(b) // IPv4-mapped, as an IPv6 header may carry
+		}
+		return netip.AddrFrom16(b)
+	}
+	for i := range 20000 {
+		src := netip.AddrPortFrom(addr(), uint16(rng.IntN(3)))
+		dst := netip.AddrPortFrom(addr(), uint16(rng.IntN(3)))
+		a, b := src.Addr().As16(), dst.Addr().As16()
+		want := Key{lo: b, hi: a, loP: dst.Port(), hiP: src.Port()}
+		if endpointCompare(&a, src.Port(), &b, dst.Port()) <= 0 {
+			want = Key{lo: a, hi: b, loP: src.Port(), hiP: dst.Port()}
+		}
+		if got := KeyOf(src, dst); got != want {
+			t.Fatalf("%d: KeyOf(%v, %v) = %v; want %v", i, src, dst, got, want)
+		}
+		hi, lo := AddrWords(src.Addr())
+		if binary.BigEndian.Uint64(a[:8]) != hi || binary.BigEndian.Uint64(a[8:]) != lo {
+			t.Fatalf("AddrWords(%v) = %x %x", src.Addr(), hi, lo)
+		}
 	}
 }

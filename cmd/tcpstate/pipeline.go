@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -430,8 +429,8 @@ func shardOf(s *reassembly.Segment, n int) int {
 }
 
 func endpointHash(ep netip.AddrPort) uint64 {
-	a := ep.Addr().As16()
-	x := binary.LittleEndian.Uint64(a[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(a[8:])
+	hi, lo := reassembly.AddrWords(ep.Addr())
+	x := hi*0x9e3779b97f4a7c15 ^ lo
 	x ^= uint64(ep.Port()) << 48
 	x ^= x >> 31
 	x *= 0x94d049bb133111eb
