@@ -9,8 +9,7 @@ import (
 
 // findings derives the connection's findings from its replay (DESIGN §4).
 // Every finding carries the frames that prove it.
-func (rp *replay) findings(c *reassembly.Conn, end time.Time) {
-	cn := &rp.conn
+func (rp *replay) findings(cn *Conn, end time.Time) {
 	for d := range rp.ep {
 		rp.closeWait(dir(d), end)
 		rp.finWait2(dir(d), end)
@@ -66,7 +65,7 @@ func (rp *replay) findings(c *reassembly.Conn, end time.Time) {
 		f.Duration, f.Ending = 0, EndedNormally
 		rp.add(f)
 	}
-	slices.SortStableFunc(cn.Findings, func(a, b Finding) int { return int(a.Kind) - int(b.Kind) })
+	slices.SortStableFunc(rp.conn.Findings, func(a, b Finding) int { return int(a.Kind) - int(b.Kind) })
 }
 
 // minStuck is how long a CLOSE_WAIT or FIN_WAIT_2 must last before an RST

@@ -85,7 +85,7 @@ func FuzzTracker(f *testing.F) {
 		cfg := DefaultConfig()
 		tr := NewTracker(cfg)
 		var conns []*Conn
-		tr.OnDone = func(c *Conn) bool { conns = append(conns, c.Clone()); return false }
+		tr.OnDone = func(c *Conn) { conns = append(conns, c.Clone()) }
 		a := reassembly.NewAssembler(tr)
 		for i := range segs {
 			a.Add(&segs[i])

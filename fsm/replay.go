@@ -420,12 +420,13 @@ func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
 		Len: seg.Len, Kind: info.Kind, Client: nw.ep[0].State, Server: nw.ep[1].State, Stale: true})
 }
 
-// finish copies the assembler's counters, completes the ladder and derives
-// the findings.
-func (rp *replay) finish(c *reassembly.Conn, at time.Time) *Conn {
-	cn := &rp.conn
-	cn.LastFrame, cn.Last, cn.End = c.LastFrame, c.Last, at
-	cn.Partial = cn.Partial || c.Partial()
+// finish fills cn with the connection: the replay's state, the
+// assembler's counters, the ladder completed and the findings derived.
+func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn) {
+	l := &rp.conn
+	l.Partial = l.Partial || c.Partial()
+	*cn = Conn{ID: l.ID, Key: l.Key, Incarnation: l.Incarnation, Roles: l.Roles, Partial: l.Partial,
+		FirstFrame: l.FirstFrame, First: l.First, LastFrame: c.LastFrame, Last: c.Last, End: at}
 	for d := range c.Half {
 		h := &c.Half[d]
 		cn.Packets[d], cn.Bytes[d], cn.IPBytes[d] = h.Packets, h.Bytes, h.IPBytes
@@ -448,6 +449,7 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time) *Conn {
 	if !rp.lean {
 		cn.Zeek = rp.zeek.result(rp.histories)
 	}
-	rp.findings(c, at)
-	return cn
+	rp.findings(cn, at)
+	cn.Client, cn.Server = l.Client, l.Server
+	cn.Ladder, cn.LadderOmitted, cn.Findings = l.Ladder, l.LadderOmitted, l.Findings
 }

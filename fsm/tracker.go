@@ -35,6 +35,7 @@ type Tracker struct {
 	done []*Conn
 	free []*replay // finished replays nobody kept, reused by Open
 	hist interner  // Zeek history strings, shared by the connections
+	out  Conn      // the Conn handed to OnDone, reused for the next one
 	// Detail, when set, is asked at each connection's first segment
 	// whether it may ever be shown in full. When it says no, the replay
 	// skips what only a full listing shows: the ladder and the Zeek
@@ -43,9 +44,9 @@ type Tracker struct {
 	// answer must not turn from no to yes for a connection.
 	Detail func(id uint64) bool
 	// OnDone, when set, receives each finished connection instead of the
-	// Tracker keeping it, and returns whether it keeps the *Conn. If it does
-	// not, the Tracker reuses the Conn's memory once OnDone returns.
-	OnDone func(*Conn) (keep bool)
+	// Tracker keeping it. The *Conn and its slices are valid only during
+	// the call (Clone copies them): the Tracker reuses their memory.
+	OnDone func(*Conn)
 }
 
 // NewTracker returns a Tracker with the given timers.
@@ -92,10 +93,29 @@ type replay struct {
 	evidBuf    [4]uint64
 }
 
+// liveConn is what a replay keeps of its Conn while the connection goes
+// on; the rest (counters, Zeek's verdict, the end) is only written into
+// the Conn handed out at the close (finish), so it takes no room in the
+// replays that sit cold in memory for a linger.
+type liveConn struct {
+	ID            uint64
+	Key           reassembly.Key
+	Incarnation   int
+	Roles         reassembly.RoleEvidence
+	Partial       bool
+	Client        Endpoint
+	Server        Endpoint
+	FirstFrame    uint64
+	First         time.Time
+	Ladder        []Step
+	LadderOmitted int
+	Findings      []Finding
+}
+
 // replayState is what reset clears.
 type replayState struct {
 	cfg  *Config
-	conn Conn
+	conn liveConn
 	ep   [2]*Endpoint // by reassembly.Dir of the endpoint as sender
 	half *[2]reassembly.Half
 
@@ -218,15 +238,17 @@ func (t *Tracker) Close(c *reassembly.Conn, at time.Time, why reassembly.CloseRe
 			}
 		}
 	}
-	cn := rp.finish(c, at)
-	rp.half = nil // the assembler recycles c
 	if t.OnDone != nil {
-		if !t.OnDone(cn) {
-			rp.reset()
-			t.free = append(t.free, rp)
-		}
+		rp.finish(c, at, &t.out)
+		rp.half = nil // the assembler recycles c
+		t.OnDone(&t.out)
+		rp.reset()
+		t.free = append(t.free, rp)
 		return
 	}
+	cn := new(Conn) // kept, with the replay's buffers, which are then not recycled
+	rp.finish(c, at, cn)
+	rp.half = nil
 	t.done = append(t.done, cn)
 }
 

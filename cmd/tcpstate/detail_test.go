@@ -41,7 +41,7 @@ func replayAll(t *testing.T, data []byte, detail func(uint64) bool) map[uint64]*
 	tr := fsm.NewTracker(cfg)
 	tr.Detail = detail
 	out := map[uint64]*fsm.Conn{}
-	tr.OnDone = func(c *fsm.Conn) bool { out[c.ID] = c.Clone(); return false }
+	tr.OnDone = func(c *fsm.Conn) { out[c.ID] = c.Clone() }
 	a := reassembly.NewAssembler(tr)
 	clock := &sweepClock{every: cfg.MSL / 2}
 	var seg reassembly.Segment

@@ -109,7 +109,7 @@ type worker struct {
 
 func (p *pipeline) newWorker(i int) *worker {
 	w := &worker{tr: fsm.NewTracker(p.cfg), b: report.NewBuilder(p.lim)}
-	w.tr.OnDone = func(c *fsm.Conn) bool { w.b.Add(c); return false }
+	w.tr.OnDone = w.b.Add
 	if p.stream != nil {
 		w.stream, w.render = p.stream.ins[i], p.stream.render
 		w.tr.OnDone = w.streamed
@@ -128,10 +128,9 @@ func (p *pipeline) newWorker(i int) *worker {
 }
 
 // streamed renders c as a line (JSON, Zeek, CSV) before folding it into the report.
-func (w *worker) streamed(c *fsm.Conn) bool {
+func (w *worker) streamed(c *fsm.Conn) {
 	w.lines = append(w.lines, connLine{id: c.ID, b: w.render(nil, c)})
 	w.b.Add(c)
-	return false
 }
 
 // sweep records how many connections were tracked, then releases the finished ones.
