@@ -71,6 +71,9 @@ type Builder struct {
 	// snaps are the --at snapshots, tl the --timeline samples.
 	snaps []snapAgg
 	tl    sampler
+	// firstCut: no connection with an ID this large or larger is among
+	// the first ones (NotFirstFrom).
+	firstCut uint64
 }
 
 // hashedAddr orders service endpoints by a hash of their address and port.
@@ -208,7 +211,8 @@ func NewBuilder(lim Limits) *Builder {
 	if lim.FindingsPerKind == 0 {
 		lim.FindingsPerKind = def.FindingsPerKind
 	}
-	return &Builder{lim: lim, groups: make(map[groupKey]*groupAgg), services: make(map[netip.AddrPort]*serviceAgg)}
+	return &Builder{lim: lim, groups: make(map[groupKey]*groupAgg), services: make(map[netip.AddrPort]*serviceAgg),
+		firstCut: math.MaxUint64}
 }
 
 // Add folds c into the report. The Builder copies what it keeps, so the
@@ -259,14 +263,30 @@ func (b *Builder) keepConn(c *fsm.Conn) {
 		return
 	}
 	n := b.lim.Connections
-	if !b.first.admits(c.ID, n) && !(notable(c) && b.notable.admits(c.ID, n)) {
-		return
-	}
-	_, out := b.first.offer(c.Clone(), n)
-	if out != nil && notable(out) {
-		b.notable.offer(out, n)
+	switch {
+	case b.admitsFirst(c.ID):
+		if _, out := b.first.offer(c.Clone(), n); out != nil && notable(out) {
+			b.notable.offer(out, n) // pushed out of the first ones by c
+		}
+	case notable(c) && b.notable.admits(c.ID, n):
+		b.notable.offer(c.Clone(), n)
 	}
 }
+
+// admitsFirst reports whether a connection with this ID would be kept
+// among the first ones.
+func (b *Builder) admitsFirst(id uint64) bool {
+	return id < b.firstCut && b.first.admits(id, b.lim.Connections)
+}
+
+// NotFirstFrom tells b that no connection with an ID of id or more is
+// among the first Limits.Connections of the report it will be merged
+// into: that many connections with smaller IDs exist, here or in the other
+// Builders of the same report (the -j workers prove it from their counts
+// of connections opened). b then neither copies such a connection for its
+// first list nor, once its notable list is full too, asks for it in full
+// (MayList). The report does not change.
+func (b *Builder) NotFirstFrom(id uint64) { b.firstCut = min(b.firstCut, id) }
 
 // MayList reports whether the connection with this ID could still be
 // listed in full if it were added now or later: false once as many
@@ -277,8 +297,7 @@ func (b *Builder) keepConn(c *fsm.Conn) {
 // several Builders this is still right: a Builder's lists only hold
 // connections with IDs smaller than those the merged report drops.
 func (b *Builder) MayList(id uint64) bool {
-	n := b.lim.Connections
-	return b.lim.Pin != nil || b.first.admits(id, n) || b.notable.admits(id, n)
+	return b.lim.Pin != nil || b.admitsFirst(id) || b.notable.admits(id, b.lim.Connections)
 }
 
 // notable reports whether a connection beyond the first ones is still

@@ -70,6 +70,11 @@ func TestBuilderOrderAndSplitDoNotMatter(t *testing.T) {
 			parts := make([]*Builder, 1+trial)
 			for i := range parts {
 				parts[i] = NewBuilder(lim)
+				if trial%2 == 1 && lim.Connections > 0 {
+					// IDs are 1…300: none above the limit is among the
+					// first ones, as the -j workers prove it.
+					parts[i].NotFirstFrom(uint64(lim.Connections) + 1)
+				}
 			}
 			for _, i := range rng.Perm(len(cs)) {
 				parts[rng.IntN(len(parts))].Add(cs[i])
@@ -207,5 +212,23 @@ func TestSmallestKeepsTheSmallest(t *testing.T) {
 		if len(got) > 0 && s.top != got[len(got)-1] {
 			t.Fatalf("round %d: top %d; want %d", round, s.top, got[len(got)-1])
 		}
+	}
+}
+
+// TestNotFirstFromTooLowChangesTheReport: the cut drops what it is told to
+// (so the test above shows that a right cut changes nothing).
+func TestNotFirstFromTooLowChangesTheReport(t *testing.T) {
+	cs := mixed(300)
+	st := reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0.Add(time.Hour)}
+	lim := Limits{Connections: 20, FindingsPerKind: 5}
+	a, b := NewBuilder(lim), NewBuilder(lim)
+	b.NotFirstFrom(20) // wrong: connection 20 is among the first twenty
+	for _, c := range cs {
+		a.Add(c)
+		b.Add(c)
+	}
+	ra, rb := a.Report("t", st, fsm.DefaultConfig()), b.Report("t", st, fsm.DefaultConfig())
+	if render(t, ra) == render(t, rb) {
+		t.Fatal("a cut below the limit changed nothing")
 	}
 }

@@ -104,9 +104,10 @@ func TestLeanReplayKeepsEverythingButTheDetail(t *testing.T) {
 }
 
 // TestLeanReportIsTheSameBytes: with lists short enough that most
-// connections can no longer make them (so most are replayed lean), the
-// report is the same bytes as when every connection is replayed in full,
-// on one worker and on two.
+// connections can no longer make them (so most are replayed lean), and on
+// two workers (which prove from each other's counts of connections opened
+// where the first ones end, openCounts), the report is the same bytes as
+// on one worker replaying every connection in full.
 func TestLeanReportIsTheSameBytes(t *testing.T) {
 	// Normal connections, slowly, and one leak in two hundred: the first
 	// list is full (its connections released, a linger after they closed)
@@ -118,28 +119,37 @@ func TestLeanReportIsTheSameBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := capture.Bytes()
-	for _, jobs := range []int{1, 2} {
-		var outs [2][]byte
-		for i, full := range []bool{false, true} {
-			an := analysis{cfg: fsm.DefaultConfig(), lim: report.Limits{Connections: 30, FindingsPerKind: 20}, jobs: jobs, fullDetail: full}
-			rep, err := an.analyze(context.Background(), []string{"-"}, bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
+	for _, listed := range []int{30, 300} {
+		want := reportBytes(t, data, listed, 1, true)
+		for _, run := range []struct {
+			jobs int
+			full bool
+		}{{1, false}, {2, false}, {2, true}} {
+			if got := reportBytes(t, data, listed, run.jobs, run.full); !bytes.Equal(got, want) {
+				t.Fatalf("%d listed, -j %d, full detail %v: the report differs from -j 1 in full:\n%s",
+					listed, run.jobs, run.full, firstDiff(string(got), string(want)))
 			}
-			var b bytes.Buffer
-			if err := report.JSON(&b, rep); err != nil {
-				t.Fatal(err)
-			}
-			if err := report.Text(&b, rep, report.TextOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			outs[i] = b.Bytes()
-			if len(rep.Connections) < 30 || rep.Omitted.Connections < 3000 {
-				t.Fatalf("-j %d: %d connections listed, %d omitted", jobs, len(rep.Connections), rep.Omitted.Connections)
-			}
-		}
-		if !bytes.Equal(outs[0], outs[1]) {
-			t.Fatalf("-j %d: the report differs when connections that cannot be listed are replayed lean:\n%s", jobs, firstDiff(string(outs[0]), string(outs[1])))
 		}
 	}
+}
+
+// reportBytes is the JSON and text report of data.
+func reportBytes(t *testing.T, data []byte, listed, jobs int, full bool) []byte {
+	t.Helper()
+	an := analysis{cfg: fsm.DefaultConfig(), lim: report.Limits{Connections: listed, FindingsPerKind: 20}, jobs: jobs, fullDetail: full}
+	rep, err := an.analyze(context.Background(), []string{"-"}, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := report.JSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.Text(&b, rep, report.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Connections) < listed || rep.Omitted.Connections < 3000 {
+		t.Fatalf("-j %d: %d connections listed, %d omitted", jobs, len(rep.Connections), rep.Omitted.Connections)
+	}
+	return b.Bytes()
 }

@@ -105,6 +105,14 @@ type worker struct {
 	stream chan<- []connLine
 	render func([]byte, *fsm.Conn) []byte
 	err    error
+	// Sharded runs: this worker's index, the counts of connections every
+	// worker opened, this worker's own count, and the report's limit on
+	// the first connections listed (see openCounts).
+	idx    int
+	counts *openCounts
+	opens  uint64
+	limit  uint64
+	cut    bool // the Builder knows its later connections are not among the first
 }
 
 func (p *pipeline) newWorker(i int) *worker {
@@ -114,17 +122,35 @@ func (p *pipeline) newWorker(i int) *worker {
 		w.stream, w.render = p.stream.ins[i], p.stream.render
 		w.tr.OnDone = w.streamed
 	}
-	if p.stream == nil && p.moments == nil && p.view == nil && !p.fullDetail {
-		// Nothing but the report's lists shows a connection in full: the
-		// connections that can no longer make the lists skip the ladder
-		// and the Zeek emulation.
-		w.tr.Detail = w.b.MayList
+	// Nothing but the report's lists shows a connection in full, unless
+	// one of these is on: the connections that can no longer make the
+	// lists skip the ladder and the Zeek emulation.
+	full := p.stream != nil || p.moments != nil || p.view != nil || p.fullDetail
+	w.tr.Detail = func(id uint64) bool {
+		w.opened(id)
+		return full || w.b.MayList(id)
 	}
 	w.asm = reassembly.NewAssembler(w.tr)
 	if p.maxConns > 0 {
 		w.asm.MaxConns = max(1, (p.maxConns+p.jobs-1)/max(p.jobs, 1))
 	}
 	return w
+}
+
+// opened counts the opening of connection id (IDs grow with each open) in
+// a sharded run, and tells the Builder once id and the later connections
+// cannot be among the first listed.
+func (w *worker) opened(id uint64) {
+	if w.counts == nil {
+		return
+	}
+	before := w.opens // all with smaller IDs
+	w.opens++
+	w.counts.opened(w.idx, id, w.opens)
+	if !w.cut && w.limit > 0 && before+w.counts.othersBelow(w.idx, id) >= w.limit {
+		w.cut = true
+		w.b.NotFirstFrom(id)
+	}
 }
 
 // streamed renders c as a line (JSON, Zeek, CSV) before folding it into the report.
@@ -308,10 +334,12 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 	}
 	ins := make([]chan *batch, n)
 	ws := make([]*worker, n)
+	counts := newOpenCounts(n)
 	done := make(chan struct{}, n)
 	for i := range n {
 		ins[i] = make(chan *batch, depth)
 		ws[i] = p.newWorker(i)
+		ws[i].idx, ws[i].counts, ws[i].limit = i, counts, firstLimit(p.lim)
 		go func(w *worker, in <-chan *batch) {
 			defer func() { done <- struct{}{} }()
 			for b := range in {
