@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
@@ -74,6 +75,10 @@ type Builder struct {
 	// firstCut: no connection with an ID this large or larger is among
 	// the first ones (NotFirstFrom).
 	firstCut uint64
+	// share, when set, holds the notable lists of the other Builders of
+	// the report; this one is shareIdx (ShareNotable).
+	share    *NotableShare
+	shareIdx int
 }
 
 // hashedAddr orders service endpoints by a hash of their address and port.
@@ -267,11 +272,71 @@ func (b *Builder) keepConn(c *fsm.Conn) {
 	case b.admitsFirst(c.ID):
 		if _, out := b.first.offer(c.Clone(), n); out != nil && notable(out) {
 			b.notable.offer(out, n) // pushed out of the first ones by c
+			b.publishNotable()
 		}
-	case notable(c) && b.notable.admits(c.ID, n):
+	case notable(c) && b.admitsNotable(c.ID):
 		b.notable.offer(c.Clone(), n)
+		b.publishNotable()
 	}
 }
+
+// admitsNotable reports whether a connection with this ID would be kept
+// among the notable ones: this Builder's list would take it, and the
+// lists of the other Builders of the report (Share) do not prove that
+// enough notable connections with smaller IDs exist.
+func (b *Builder) admitsNotable(id uint64) bool {
+	n := b.lim.Connections
+	if !b.notable.admits(id, n) {
+		return false
+	}
+	if b.share == nil || n <= 0 {
+		return true
+	}
+	var have int
+	if l := b.notable.items; len(l) > 0 && l[0].ID < id {
+		have = len(l) // all of them below id (l[0] is the largest)
+	}
+	for i := range b.share.words {
+		if i != b.shareIdx {
+			if m, k := unpackNotable(b.share.words[i].Load()); k > 0 && m < id {
+				have += k
+			}
+		}
+	}
+	return have < n
+}
+
+// NotableShare lets the Builders of one report split over workers (-j)
+// tell each other how far their notable lists reach: Builder i publishes
+// how many connections its list holds and the largest ID among them. Every
+// connection in a Builder's notable list is notable and not among the
+// report's first ones (its own first list, or the proof of NotFirstFrom,
+// holds enough smaller IDs), so when the lists hold Limits.Connections
+// such connections below an ID, no connection above it is listed as
+// notable: the others need not copy it. The report does not change.
+type NotableShare struct {
+	words []atomic.Uint64 // per Builder: the largest ID << 24 | the count; 0 for none
+}
+
+// NewNotableShare returns a NotableShare for n Builders.
+func NewNotableShare(n int) *NotableShare { return &NotableShare{words: make([]atomic.Uint64, n)} }
+
+// ShareNotable makes b the i-th Builder of s.
+func (b *Builder) ShareNotable(s *NotableShare, i int) { b.share, b.shareIdx = s, i }
+
+// publishNotable publishes b's notable list (when its numbers fit the word).
+func (b *Builder) publishNotable() {
+	if b.share == nil {
+		return
+	}
+	l := b.notable.items
+	if len(l) == 0 || l[0].ID >= 1<<40 || len(l) >= 1<<24 {
+		return // (a capture of a trillion frames: the others copy as before)
+	}
+	b.share.words[b.shareIdx].Store(l[0].ID<<24 | uint64(len(l)))
+}
+
+func unpackNotable(w uint64) (largest uint64, count int) { return w >> 24, int(w & (1<<24 - 1)) }
 
 // admitsFirst reports whether a connection with this ID would be kept
 // among the first ones.
@@ -297,7 +362,7 @@ func (b *Builder) NotFirstFrom(id uint64) { b.firstCut = min(b.firstCut, id) }
 // several Builders this is still right: a Builder's lists only hold
 // connections with IDs smaller than those the merged report drops.
 func (b *Builder) MayList(id uint64) bool {
-	return b.lim.Pin != nil || b.admitsFirst(id) || b.notable.admits(id, b.lim.Connections)
+	return b.lim.Pin != nil || b.admitsFirst(id) || b.admitsNotable(id)
 }
 
 // notable reports whether a connection beyond the first ones is still
@@ -316,6 +381,9 @@ func notable(c *fsm.Conn) bool {
 
 // Merge folds everything o holds into b; o must not be used afterwards.
 func (b *Builder) Merge(o *Builder) {
+	// The others' published lists are merged now: counting them as
+	// elsewhere would count them twice.
+	b.share, o.share = nil, nil
 	b.total += o.total
 	b.partial += o.partial
 	for r := range b.states {

@@ -68,15 +68,22 @@ func TestBuilderOrderAndSplitDoNotMatter(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		for trial := range 5 {
 			parts := make([]*Builder, 1+trial)
+			share := NewNotableShare(len(parts))
 			for i := range parts {
 				parts[i] = NewBuilder(lim)
 				if trial%2 == 1 && lim.Connections > 0 {
 					// IDs are 1…300: none above the limit is among the
-					// first ones, as the -j workers prove it.
+					// first ones, as the -j workers prove it; and they
+					// tell each other how far their notable lists reach.
 					parts[i].NotFirstFrom(uint64(lim.Connections) + 1)
+					parts[i].ShareNotable(share, i)
 				}
 			}
-			for _, i := range rng.Perm(len(cs)) {
+			order := rng.Perm(len(cs))
+			if trial == 3 {
+				slices.Sort(order) // increasing IDs, as the workers add them (roughly)
+			}
+			for _, i := range order {
 				parts[rng.IntN(len(parts))].Add(cs[i])
 			}
 			rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })

@@ -335,11 +335,13 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 	ins := make([]chan *batch, n)
 	ws := make([]*worker, n)
 	counts := newOpenCounts(n)
+	notables := report.NewNotableShare(n)
 	done := make(chan struct{}, n)
 	for i := range n {
 		ins[i] = make(chan *batch, depth)
 		ws[i] = p.newWorker(i)
 		ws[i].idx, ws[i].counts, ws[i].limit = i, counts, firstLimit(p.lim)
+		ws[i].b.ShareNotable(notables, i)
 		go func(w *worker, in <-chan *batch) {
 			defer func() { done <- struct{}{} }()
 			for b := range in {
