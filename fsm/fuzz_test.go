@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
@@ -82,16 +83,13 @@ func FuzzTracker(f *testing.F) {
 		if len(segs) == 0 {
 			return
 		}
-		cfg := DefaultConfig()
-		tr := NewTracker(cfg)
-		var conns []*Conn
-		tr.OnDone = func(c *Conn) { conns = append(conns, c.Clone()) }
-		a := reassembly.NewAssembler(tr)
-		for i := range segs {
-			a.Add(&segs[i])
-			a.Sweep(segs[i].Time, cfg.Linger())
+		conns := fuzzReplay(segs)
+		plainPath = false // the shortcut for plain ACKs must change nothing
+		slow := fuzzReplay(segs)
+		plainPath = true
+		if !reflect.DeepEqual(conns, slow) {
+			t.Fatalf("the shortcut for plain ACKs changed the replay:\nwith    %+v\nwithout %+v", conns, slow)
 		}
-		a.Flush(segs[len(segs)-1].Time)
 		var packets uint64
 		for _, c := range conns {
 			packets += c.Packets[0] + c.Packets[1]
@@ -101,6 +99,22 @@ func FuzzTracker(f *testing.F) {
 			t.Fatalf("connections count %d packets; %d were fed", packets, len(segs))
 		}
 	})
+}
+
+// fuzzReplay replays segs, sweeping at every segment, and returns the
+// connections, copied, in close order.
+func fuzzReplay(segs []reassembly.Segment) []*Conn {
+	cfg := DefaultConfig()
+	tr := NewTracker(cfg)
+	var conns []*Conn
+	tr.OnDone = func(c *Conn) { conns = append(conns, c.Clone()) }
+	a := reassembly.NewAssembler(tr)
+	for i := range segs {
+		a.Add(&segs[i])
+		a.Sweep(segs[i].Time, cfg.Linger())
+	}
+	a.Flush(segs[len(segs)-1].Time)
+	return conns
 }
 
 func checkConn(t *testing.T, c *Conn, frames uint64) {
