@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -233,5 +235,35 @@ func BenchmarkPipelineRate(b *testing.B) {
 			}
 			benchPipeline(b, buf.Bytes(), 1)
 		})
+	}
+}
+
+// TestProfileIsTcpstatesAndNamesNoMachine checks default.pgo, the profile
+// that builds of tcpstate are optimised with (scripts/pgo.sh): it samples
+// tcpstate's own hot path, so that the optimisation goes where the time
+// does, and names no absolute path of the machine that recorded it.
+func TestProfileIsTcpstatesAndNamesNoMachine(t *testing.T) {
+	f, err := os.Open("default.pgo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("default.pgo is not a pprof profile (gzip): %v", err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"reassembly.(*Assembler).Add", "fsm.(*replay).step", "report.(*Builder).Add", "reassembly/capture.(*Source).Next"} {
+		if !bytes.Contains(data, []byte("github.com/tcpstate/tcpstate/"+fn)) {
+			t.Errorf("default.pgo has no sample in %s: not a profile of tcpstate's pipeline", fn)
+		}
+	}
+	for _, p := range []string{"/tmp/", "/home/", "/root/", "/work/", "/usr/local/go/"} {
+		if bytes.Contains(data, []byte(p)) {
+			t.Errorf("default.pgo names a path under %s: regenerate it with scripts/pgo.sh", p)
+		}
 	}
 }
