@@ -135,7 +135,7 @@ var plainPath = true
 // missed. step would change no state for it: no timer runs in
 // ESTABLISHED, the ACK covers no pending control, and the receiver is in
 // none of the states an ACK moves on. Only the ladder may record it, as
-// the last data segment of its direction (see ladder).
+// the last data segment of its direction.
 func (rp *replay) plain(seg *reassembly.Segment, info *reassembly.SegInfo) bool {
 	const odd = reassembly.Duplicate | reassembly.AckUnseen | reassembly.Gap
 	if seg.Flags&(fSYN|fFIN|fRST|fACK) != fACK || info.Kind&odd != 0 ||
@@ -144,15 +144,7 @@ func (rp *replay) plain(seg *reassembly.Segment, info *reassembly.SegInfo) bool 
 		return false
 	}
 	rp.frame, rp.now = seg.Frame, seg.Time
-	if seg.Len == 0 {
-		return true
-	}
-	if rp.lean {
-		rp.lastData[info.Dir].Frame = seg.Frame
-		return true
-	}
-	rp.lastData[info.Dir] = Step{Time: seg.Time, Frame: seg.Frame, Dir: info.Dir, Flags: seg.Flags, Seq: info.RelSeq,
-		Ack: info.RelAck, Len: seg.Len, Kind: info.Kind, Client: Established, Server: Established}
+	rp.ladder(seg, info, [2]State{Established, Established})
 	return true
 }
 
