@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/reassembly/prefetch"
 )
 
 // Config holds the timers of the replay, all on the capture's clock.
@@ -166,6 +167,9 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 	var rp *replay
 	if n := len(t.free); n > 0 {
 		rp, t.free = t.free[n-1], t.free[:n-1]
+		if n > 1 { // the next connection to open: by then in cache
+			prefetch.Lines(unsafe.Pointer(&t.free[n-2].replayState), unsafe.Sizeof(rp.replayState))
+		}
 	} else {
 		rp = new(replay)
 		rp.conn.Client.Timeline = rp.timelineBuf[0][:0]
@@ -304,40 +308,34 @@ func (rp *replay) reset() {
 	rp.zeek.history = history[:0]
 }
 
-// Touch implements reassembly.Toucher: one byte of every cache line of
-// the connection's replay and of the used part of the slices that finish
-// and findings read.
-func (t *Tracker) Touch(c *reassembly.Conn) uint64 {
+// Prefetch implements reassembly.Prefetcher: the connection's replay and
+// the used part of the slices that finish and findings read.
+func (t *Tracker) Prefetch(c *reassembly.Conn) {
 	rp, _ := c.Data.(*replay)
 	if rp == nil {
-		return 0
+		return
 	}
-	s := touchLines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState)) // the buffers: through the slices below
+	prefetch.Lines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState)) // the buffers: through the slices below
 	if !rp.lean {
-		s += touchLines(unsafe.Pointer(&rp.zeek), unsafe.Sizeof(rp.zeek))
+		prefetch.Lines(unsafe.Pointer(&rp.zeek), unsafe.Sizeof(rp.zeek))
 	}
-	s += touchSlice(rp.synTimes) + touchSlice(rp.synFrames) + touchSlice(rp.synAckTimes) + touchSlice(rp.synAckFrame)
-	s += touchSlice(rp.finFrames[0]) + touchSlice(rp.finFrames[1]) + touchSlice(rp.resets)
-	s += touchSlice(rp.conn.Client.Timeline) + touchSlice(rp.conn.Server.Timeline) + touchSlice(rp.conn.Ladder)
+	prefetchSlice(rp.synTimes)
+	prefetchSlice(rp.synFrames)
+	prefetchSlice(rp.synAckTimes)
+	prefetchSlice(rp.synAckFrame)
+	prefetchSlice(rp.finFrames[0])
+	prefetchSlice(rp.finFrames[1])
+	prefetchSlice(rp.resets)
+	prefetchSlice(rp.conn.Client.Timeline)
+	prefetchSlice(rp.conn.Server.Timeline)
+	prefetchSlice(rp.conn.Ladder)
 	// Findings are written from the first spare one (newFinding).
-	s += touchSlice(rp.conn.Findings[:min(cap(rp.conn.Findings), 2)])
-	return s
+	prefetchSlice(rp.conn.Findings[:min(cap(rp.conn.Findings), 2)])
 }
 
-// touchSlice reads one byte of every cache line of xs's elements.
-func touchSlice[T any](xs []T) uint64 {
-	if len(xs) == 0 {
-		return 0
-	}
+// prefetchSlice prefetches the cache lines of xs's elements (at most
+// prefetch.MaxLines).
+func prefetchSlice[T any](xs []T) {
 	var x T
-	return touchLines(unsafe.Pointer(unsafe.SliceData(xs)), uintptr(len(xs))*unsafe.Sizeof(x))
-}
-
-// touchLines reads one byte of every cache line of the n bytes at p.
-func touchLines(p unsafe.Pointer, n uintptr) uint64 {
-	var s uint64
-	for off := uintptr(0); off < n; off += 64 {
-		s += uint64(*(*uint8)(unsafe.Add(p, off)))
-	}
-	return s
+	prefetch.Lines(unsafe.Pointer(unsafe.SliceData(xs)), uintptr(len(xs))*unsafe.Sizeof(x))
 }

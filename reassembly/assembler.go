@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 	"unsafe"
+
+	"github.com/tcpstate/tcpstate/reassembly/prefetch"
 )
 
 // SegKind classifies a segment against the sequence stream of its sender.
@@ -97,17 +99,16 @@ type Assembler struct {
 	parked  idleQueue
 	nParked int
 	due     []idleEntry // Sweep's scratch: the entries it visits
-	sink    uint64      // what touching read (see Toucher)
 }
 
-// Toucher is an optional Handler method: Touch reads the memory Done and
-// Close will use for c (its result only keeps the reads from being
-// optimised away). Sweep touches the connections a few ahead of the one it
-// is closing: they were last used a linger ago and are cold, and the loads
-// of several connections then wait on memory together instead of one
-// after the other (Go has no prefetch instruction).
-type Toucher interface {
-	Touch(c *Conn) uint64
+// Prefetcher is an optional Handler method: Prefetch starts loading the
+// memory Done and Close will use for c, without waiting for it (package
+// prefetch). Sweep prefetches the connections a few ahead of the one it is
+// closing: they were last used a linger ago and are cold, and the loads of
+// several connections then wait on memory together instead of one after
+// the other.
+type Prefetcher interface {
+	Prefetch(c *Conn)
 }
 
 // NewAssembler returns an Assembler that reports to h.
@@ -197,14 +198,14 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 		due = append(due, a.idle.pop())
 	}
 	a.due = due
-	t, _ := a.h.(Toucher)
-	const ahead = 8 // connections (see Toucher): the Conn twice as far ahead as the handler's state
+	pf, _ := a.h.(Prefetcher)
+	const ahead = 8 // connections (see Prefetcher): the Conn twice as far ahead as the handler's state
 	for i := range due {
 		if j := i + 2*ahead; j < len(due) {
-			a.sink += touch(due[j].c)
+			prefetch.Lines(unsafe.Pointer(due[j].c), unsafe.Sizeof(Conn{}))
 		}
-		if j := i + ahead; j < len(due) && t != nil {
-			a.sink += t.Touch(due[j].c)
+		if j := i + ahead; j < len(due) && pf != nil {
+			pf.Prefetch(due[j].c)
 		}
 		e := due[i]
 		c := e.c
@@ -350,6 +351,9 @@ func (a *Assembler) open(k *Key, h uint64, seg *Segment, prev *Conn) *Conn {
 	var c *Conn
 	if n := len(a.free); n > 0 {
 		c, a.free = a.free[n-1], a.free[:n-1]
+		if n > 1 { // the next connection to open: by then in cache
+			prefetch.Lines(unsafe.Pointer(a.free[n-2]), unsafe.Sizeof(*c))
+		}
 	} else {
 		c = new(Conn)
 	}
@@ -691,14 +695,4 @@ func (h idleQueue) down(i int) {
 		h[m], h[i] = h[i], h[m]
 		i = m
 	}
-}
-
-// touch reads one byte of every cache line of c (see Toucher).
-func touch(c *Conn) uint64 {
-	p := unsafe.Pointer(c)
-	var s uint64
-	for off := uintptr(0); off < unsafe.Sizeof(*c); off += 64 {
-		s += uint64(*(*uint8)(unsafe.Add(p, off)))
-	}
-	return s
 }
