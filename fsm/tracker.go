@@ -308,16 +308,20 @@ func (rp *replay) reset() {
 	rp.zeek.history = history[:0]
 }
 
-// Prefetch implements reassembly.Prefetcher: the connection's replay and
-// the used part of the slices that finish and findings read.
-func (t *Tracker) Prefetch(c *reassembly.Conn) {
+// Prefetch implements reassembly.Prefetcher: step 0 the connection's
+// replay, step 1 the used part of the slices that finish and findings
+// read.
+func (t *Tracker) Prefetch(c *reassembly.Conn, step int) {
 	rp, _ := c.Data.(*replay)
 	if rp == nil {
 		return
 	}
-	prefetch.Lines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState)) // the buffers: through the slices below
-	if !rp.lean {
+	if step == 0 {
+		// replayState and Zeek's state: a lean replay leaves the latter
+		// cold, but checking would wait for the line that says so.
+		prefetch.Lines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState))
 		prefetch.Lines(unsafe.Pointer(&rp.zeek), unsafe.Sizeof(rp.zeek))
+		return
 	}
 	prefetchSlice(rp.synTimes)
 	prefetchSlice(rp.synFrames)
