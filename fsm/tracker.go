@@ -48,6 +48,11 @@ type Tracker struct {
 	// Tracker keeping it. The *Conn and its slices are valid only during
 	// the call (Clone copies them): the Tracker reuses their memory.
 	OnDone func(*Conn)
+	// PrefetchDone, when set, is called with the same step from Prefetch
+	// (reassembly.Prefetcher), with the client of a connection the
+	// Assembler is about to close: so that what OnDone will use can be
+	// loaded together with the connection's own state.
+	PrefetchDone func(client netip.AddrPort, step int)
 }
 
 // NewTracker returns a Tracker with the given timers.
@@ -315,6 +320,9 @@ func (t *Tracker) Prefetch(c *reassembly.Conn, step int) {
 	rp, _ := c.Data.(*replay)
 	if rp == nil {
 		return
+	}
+	if t.PrefetchDone != nil {
+		t.PrefetchDone(c.Client, step)
 	}
 	if step == 0 {
 		// replayState and Zeek's state: a lean replay leaves the latter

@@ -2,14 +2,17 @@ package report
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"slices"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
+	"github.com/tcpstate/tcpstate/reassembly/prefetch"
 )
 
 // Limits bound what a report lists in detail. Every count stays exact.
@@ -58,6 +61,10 @@ type Builder struct {
 	pinned  connHeap // the smallest IDs of those Limits.Pin selects
 	finds   [fsm.NumKinds]findHeap
 	groups  map[groupKey]*groupAgg
+	// gcache is a direct-mapped cache of groups, in front of groups: a
+	// key's place in it is known before any lookup, so that the memory a
+	// closing connection's finding will use can be prefetched (Prefetch).
+	gcache *[groupCacheSize]groupSlot
 	// clients holds the keys of the client groups kept (maxClientGroups
 	// with the lowest hashes); lost counts, per kind, the findings of the
 	// client groups not kept.
@@ -203,6 +210,11 @@ func (b *Builder) admit(k groupKey) bool {
 		g := b.groups[out.k]
 		b.lost[out.k.kind] += g.count
 		delete(b.groups, out.k)
+		if b.gcache != nil {
+			if s := &b.gcache[out.k.quickHash()&(groupCacheSize-1)]; s.g == g {
+				*s = groupSlot{}
+			}
+		}
 	}
 	return true
 }
@@ -779,7 +791,7 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 	if f.Kind == fsm.KindSimultaneousClose || f.Kind == fsm.KindPartial || f.Kind == fsm.KindCaptureGap {
 		k = groupKey{kind: f.Kind, role: fsm.Server} // connection-level facts: one group each
 	}
-	g := b.groups[k]
+	g := b.lookup(&k)
 	if g == nil && k.role == fsm.Client && k.set && !b.admit(k) {
 		b.lost[k.kind]++
 		return
@@ -788,6 +800,7 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 		g = newGroupAgg(k)
 		g.severity = f.Severity
 		b.groups[k] = g
+		b.gcache[k.quickHash()&(groupCacheSize-1)] = groupSlot{k.quickHash(), g}
 	}
 	g.count++
 	g.severity = max(g.severity, f.Severity)
@@ -812,6 +825,76 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 	}
 	if g.exampleAfter(id, i) {
 		g.setExample(&keptFinding{conn: id, idx: i, f: cloneFinding(f)})
+	}
+}
+
+// groupCacheSize is the number of places in Builder.gcache (128 KiB).
+const groupCacheSize = 8192
+
+// groupSlot is a place in Builder.gcache: a group and its key's quickHash,
+// or nothing (h 0).
+type groupSlot struct {
+	h uint64
+	g *groupAgg
+}
+
+// quickHash mixes the key into 64 bits, never 0, for gcache (hash, which
+// orders the client groups kept, is slower and must stay as it is).
+func (k *groupKey) quickHash() uint64 {
+	le := binary.LittleEndian
+	h := uint64(k.kind) | uint64(k.role)<<8 | uint64(k.port)<<16
+	if k.v4 {
+		h |= 1 << 32
+	}
+	if k.set {
+		h |= 1 << 33
+	}
+	for _, w := range [2]uint64{le.Uint64(k.addr[:8]), le.Uint64(k.addr[8:])} {
+		h ^= w // splitmix64's finalizer: every bit of the key reaches the low bits
+		h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
+		h = (h ^ h>>27) * 0x94d049bb133111eb
+		h ^= h >> 31
+	}
+	return h | 1<<63 // never 0 (an empty place), and not a bit the place uses
+}
+
+// lookup returns the group of key k, or nil.
+func (b *Builder) lookup(k *groupKey) *groupAgg {
+	if b.gcache == nil {
+		b.gcache = new([groupCacheSize]groupSlot)
+	}
+	h := k.quickHash()
+	s := &b.gcache[h&(groupCacheSize-1)]
+	if s.h == h && s.g.key == *k {
+		return s.g
+	}
+	g := b.groups[*k]
+	if g != nil {
+		*s = groupSlot{h, g}
+	}
+	return g
+}
+
+// Prefetch starts loading, without waiting for it (package prefetch), the
+// memory that adding a connection with this client will most likely use:
+// its client's TIME-WAIT group, the finding most connections of a busy
+// server end with. Step 0 loads the group's place in the cache, step 1
+// (later, once that has arrived) the group itself. A wrong guess only
+// costs the prefetch.
+func (b *Builder) Prefetch(client netip.AddrPort, step int) {
+	if b.gcache == nil {
+		return
+	}
+	a := client.Addr().Unmap()
+	k := groupKey{kind: fsm.KindTimeWait, role: fsm.Client, addr: a.As16(), v4: a.Is4(), set: true}
+	h := k.quickHash()
+	s := &b.gcache[h&(groupCacheSize-1)]
+	if step == 0 {
+		prefetch.Lines(unsafe.Pointer(s), unsafe.Sizeof(*s))
+		return
+	}
+	if s.h == h {
+		prefetch.Lines(unsafe.Pointer(s.g), 128) // the fields every finding updates
 	}
 }
 

@@ -192,6 +192,67 @@ func TestClientGroupsBounded(t *testing.T) {
 	}
 }
 
+// TestClientGroupsEvictedStayOut: clients that come back after their group
+// was evicted (a lower-hashed client took its place) are counted outside
+// the groups, never in the evicted group still cached (Builder.gcache).
+func TestClientGroupsEvictedStayOut(t *testing.T) {
+	const n, rounds = 3 * maxClientGroups, 3
+	b := NewBuilder(Limits{})
+	id := uint64(0)
+	for range rounds {
+		for i := range n {
+			id++
+			cl := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 40000)
+			c := &fsm.Conn{ID: id, First: t0, Last: t0, FirstFrame: id}
+			c.Client = fsm.Endpoint{Addr: cl, State: fsm.Closed}
+			c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
+			c.Findings = []fsm.Finding{{Kind: fsm.KindTimeWait, Severity: fsm.Info, Endpoint: cl, Role: fsm.Client,
+				Peer: srv, Since: t0, Duration: time.Minute, Frames: []uint64{id}}}
+			b.Prefetch(cl, 0)
+			b.Prefetch(cl, 1)
+			b.Add(c)
+		}
+	}
+	r := b.Report("t", reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0.Add(time.Hour)}, fsm.DefaultConfig())
+	grouped := 0
+	for _, g := range r.Groups {
+		grouped += g.Count
+	}
+	// The groups kept are final only once every client was seen: in the
+	// first round, findings of clients evicted later were counted in
+	// groups since dropped, so only later rounds are exact per group.
+	if len(r.Groups) != maxClientGroups || r.Summary.Findings["time-wait"] != n*rounds ||
+		grouped+r.Omitted.FindingsInGroups["time-wait"] != n*rounds {
+		t.Fatalf("%d groups holding %d findings, %d outside, %d in all", len(r.Groups), grouped,
+			r.Omitted.FindingsInGroups["time-wait"], r.Summary.Findings["time-wait"])
+	}
+	for _, g := range r.Groups {
+		if g.Count < rounds-1 || g.Count > rounds {
+			t.Fatalf("group %v counts %d findings; its client had %d", g.Endpoint, g.Count, rounds)
+		}
+	}
+}
+
+// TestQuickHashSpreads: the group cache's hash spreads client addresses
+// that count up, IPv4 and IPv6, over its places as a random function would.
+func TestQuickHashSpreads(t *testing.T) {
+	for _, v6 := range []bool{false, true} {
+		home := map[uint64]bool{}
+		const n = groupCacheSize / 2
+		for i := range n {
+			a := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
+			if v6 {
+				a = netip.AddrFrom16([16]byte{0x20, 0x01, 0xd, 0xb8, 14: byte(i >> 8), 15: byte(i)})
+			}
+			k := groupKey{kind: fsm.KindTimeWait, role: fsm.Client, addr: a.As16(), v4: a.Is4(), set: true}
+			home[k.quickHash()&(groupCacheSize-1)] = true
+		}
+		if len(home) < 3000 { // a random function: 8192·(1-e^-0.5) ≈ 3,223
+			t.Errorf("IPv6 %v: %d keys have %d distinct places of %d", v6, n, len(home), groupCacheSize)
+		}
+	}
+}
+
 // TestSmallestKeepsTheSmallest: whatever the order and the repeats, the
 // list holds the n smallest distinct values offered, and says when it is full.
 func TestSmallestKeepsTheSmallest(t *testing.T) {

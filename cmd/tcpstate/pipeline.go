@@ -118,6 +118,7 @@ type worker struct {
 func (p *pipeline) newWorker(i int) *worker {
 	w := &worker{tr: fsm.NewTracker(p.cfg), b: report.NewBuilder(p.lim)}
 	w.tr.OnDone = w.b.Add
+	w.tr.PrefetchDone = w.b.Prefetch
 	if p.stream != nil {
 		w.stream, w.render = p.stream.ins[i], p.stream.render
 		w.tr.OnDone = w.streamed
