@@ -791,7 +791,7 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 	if f.Kind == fsm.KindSimultaneousClose || f.Kind == fsm.KindPartial || f.Kind == fsm.KindCaptureGap {
 		k = groupKey{kind: f.Kind, role: fsm.Server} // connection-level facts: one group each
 	}
-	g := b.lookup(&k)
+	g, place, h := b.lookup(&k)
 	if g == nil && k.role == fsm.Client && k.set && !b.admit(k) {
 		b.lost[k.kind]++
 		return
@@ -800,7 +800,7 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 		g = newGroupAgg(k)
 		g.severity = f.Severity
 		b.groups[k] = g
-		b.gcache[k.quickHash()&(groupCacheSize-1)] = groupSlot{k.quickHash(), g}
+		*place = groupSlot{h, g}
 	}
 	g.count++
 	g.severity = max(g.severity, f.Severity)
@@ -858,21 +858,22 @@ func (k *groupKey) quickHash() uint64 {
 	return h | 1<<63 // never 0 (an empty place), and not a bit the place uses
 }
 
-// lookup returns the group of key k, or nil.
-func (b *Builder) lookup(k *groupKey) *groupAgg {
+// lookup returns the group of key k, or nil, with k's place in gcache and
+// k's quickHash (for a new group to take the place).
+func (b *Builder) lookup(k *groupKey) (*groupAgg, *groupSlot, uint64) {
 	if b.gcache == nil {
 		b.gcache = new([groupCacheSize]groupSlot)
 	}
 	h := k.quickHash()
 	s := &b.gcache[h&(groupCacheSize-1)]
 	if s.h == h && s.g.key == *k {
-		return s.g
+		return s.g, s, h
 	}
 	g := b.groups[*k]
 	if g != nil {
 		*s = groupSlot{h, g}
 	}
-	return g
+	return g, s, h
 }
 
 // Prefetch starts loading, without waiting for it (package prefetch), the
