@@ -26,8 +26,8 @@ type gateFlags struct {
 }
 
 func (g *gateFlags) register(fs *pflag.FlagSet) {
-	fs.StringArrayVar(&g.failOn, "fail-on", nil, "exit 1 on any finding of `KIND[,KIND…]`: a kind (close-wait, …), any, or a severity and above (info+, warning+, error+); repeatable")
-	fs.StringArrayVar(&g.max, "max", nil, "for each `KIND=N[,…]`, exit 1 if more than N connections have a finding of KIND (KIND as for --fail-on); repeatable")
+	fs.StringArrayVar(&g.failOn, "fail-on", nil, "exit 1 on any finding of `KIND[,KIND...]`: a kind (close-wait, …), any, or a severity and above (info+, warning+, error+); repeatable")
+	fs.StringArrayVar(&g.max, "max", nil, "for each `KIND=N[,...]`, exit 1 if more than N connections have a finding of KIND (KIND as for --fail-on); repeatable")
 	fs.StringArrayVar(&g.ignore, "ignore", nil, "accept findings matching `KIND@ADDR:PORT` (* for any part, e.g. time-wait@*:443): reported, marked ignored, never counted; repeatable")
 	fs.StringVar(&g.ignoreFile, "ignore-file", "", "read ignore rules from `file`, one per line, # comments")
 	fs.StringVar(&g.baseline, "baseline", "", "rules count only findings new since the earlier JSON report `file` (by kind and endpoint); prints what is new and fixed")

@@ -96,7 +96,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	_ = fs.MarkDeprecated("max-connections", "use --list-connections (--max-conns bounds the connections tracked)")
 	_ = fs.MarkDeprecated("max-findings", "use --list-findings")
 	fs.StringVar(&o.allConns, "all-connections", "", "also write every connection to `file`, one JSON object per line (JSON Lines), as they finish")
-	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
+	fs.StringVar(&o.progress, "progress", "auto", "progress bar (files) or live view (stdin) on stderr; `mode` is auto (when a terminal), always or never")
 	o.gate.register(fs)
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no warnings or progress on stderr; text report without ladder diagrams")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -84,6 +85,28 @@ func TestVersionAndHelp(t *testing.T) {
 	_, errs, code := tcpstate(t, nil, "-h")
 	if code != 0 || !strings.Contains(errs, "Usage: tcpstate") || !strings.Contains(errs, "--close-wait-min") {
 		t.Errorf("-h: exit %d, %q", code, errs)
+	}
+	// Every flag's description starts in the same column, as a terminal
+	// shows it: pflag pads by bytes, so a multi-byte character in a
+	// flag's `name` shifts its description left.
+	col := -1
+	for _, line := range strings.Split(errs, "\n") {
+		if len(line) < 6 || !strings.HasPrefix(strings.TrimLeft(line, " "), "-") {
+			continue
+		}
+		i := strings.Index(line[6:], "   ") // after the flag and its name
+		if i < 0 {
+			t.Errorf("no description: %q", line)
+			continue
+		}
+		rest := line[6+i:]
+		c := utf8.RuneCountInString(line[:6+i]) + len(rest) - len(strings.TrimLeft(rest, " "))
+		if col < 0 {
+			col = c
+		}
+		if c != col {
+			t.Errorf("description at column %d, not %d: %q", c, col, line)
+		}
 	}
 }
 
