@@ -1,0 +1,72 @@
+package main
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestGCPercentFor(t *testing.T) {
+	const mb = 1 << 20
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 300},        // nothing measured yet
+		{10 * mb, 300},  // small: capped
+		{64 * mb, 200},  // 128 MB of headroom
+		{128 * mb, 100}, // Go's default
+		{200 * mb, 64},
+		{256 * mb, 50},
+		{4096 * mb, 50}, // a flood: 1.5× what is live, as before
+	} {
+		if got := gcPercentFor(c.live); got != c.want {
+			t.Errorf("gcPercentFor(%d MB) = %d, want %d", c.live/mb, got, c.want)
+		}
+	}
+}
+
+// TestGCTunerFollowsEachCollection: the tuner sets the target at once, and
+// again after every collection, from the live heap of that moment.
+func TestGCTunerFollowsEachCollection(t *testing.T) {
+	var mu sync.Mutex
+	live := uint64(10 << 20)
+	var set []int
+	tu := &gcTuner{
+		live: func() uint64 { mu.Lock(); defer mu.Unlock(); return live },
+		set:  func(p int) { mu.Lock(); defer mu.Unlock(); set = append(set, p) },
+	}
+	tu.tune()
+	tu.arm()
+	for i, l := range []uint64{128 << 20, 512 << 20} {
+		mu.Lock()
+		live = l
+		mu.Unlock()
+		before := tu.tunes.Load()
+		// The finalizer runs on its own goroutine after the cycle: wait
+		// for it, a bounded number of cycles.
+		for k := 0; k < 50 && tu.tunes.Load() == before; k++ {
+			runtime.GC()
+			time.Sleep(time.Millisecond)
+		}
+		if tu.tunes.Load() == before {
+			t.Fatalf("collection %d: the tuner did not run", i+1)
+		}
+	}
+	tu.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	// A collection the runtime started itself may have tuned again with
+	// the same live value: the distinct targets, in order, are 300, 100, 50.
+	var distinct []int
+	for _, p := range set {
+		if len(distinct) == 0 || distinct[len(distinct)-1] != p {
+			distinct = append(distinct, p)
+		}
+	}
+	if !slices.Equal(distinct, []int{300, 100, 50}) {
+		t.Errorf("targets set %v, want 300, then 100, then 50", set)
+	}
+}
