@@ -102,6 +102,8 @@ func brokenFiles(t *testing.T) []brokenFile {
 		{name: "gzip-cut.pcap.gz", how: "the first half of lo-ethernet.pcap gzipped", data: zipped[:len(zipped)/2], code: 0,
 			stderr:  "tcpstate: warning: BROKEN/gzip-cut.pcap.gz: cut short in packet 6 at byte 455 of the decompressed data; analysed the 5 packets before it\n",
 			packets: 5, truncated: true},
+		{name: "gzip-cut-header.pcap.gz", how: "lo-ethernet.pcap gzipped, cut 2 bytes into the compressed data: not even the capture's magic number", data: zipped[:12], code: 2,
+			stderr: "tcpstate: BROKEN/gzip-cut-header.pcap.gz: file header cut short: unexpected EOF\n"},
 		{name: "gzip-bad-header.pcap.gz", how: "gzip magic followed by a bad compression method", data: []byte{0x1f, 0x8b, 0x07, 0, 0, 0, 0, 0, 0, 0xff}, code: 2,
 			stderr: "tcpstate: BROKEN/gzip-bad-header.pcap.gz: gzip: invalid header\n"},
 		{name: "gzip-bad-checksum.pcap.gz", how: "lo-ethernet.pcap gzipped, with its CRC-32 trailer flipped", code: 0,

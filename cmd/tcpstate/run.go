@@ -318,6 +318,9 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 		defer bar.finish()
 	}
 	src, err := capture.NewSource(inputs)
+	if err == nil {
+		defer src.Close()
+	}
 	if err == nil && an.filter != "" {
 		var done func()
 		done, err = setFilter(src, an.filter) // bpf_pcap.go

@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
@@ -74,17 +75,30 @@ const (
 
 // errRecorder remembers the first error other than io.EOF that the raw input
 // returned, so Source can tell I/O errors (fatal) from corrupt data (a warning).
+// A gzip input is read on readahead's goroutine: hence the lock.
 type errRecorder struct {
 	r   io.Reader
+	mu  sync.Mutex
 	err error
 }
 
 func (e *errRecorder) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
-	if err != nil && err != io.EOF && e.err == nil {
-		e.err = err
+	if err != nil && err != io.EOF {
+		e.mu.Lock()
+		if e.err == nil {
+			e.err = err
+		}
+		e.mu.Unlock()
 	}
 	return n, err
+}
+
+// failed returns the recorded error, nil if none.
+func (e *errRecorder) failed() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
 }
 
 // input is one open capture and its peeked packet.
@@ -105,50 +119,59 @@ type input struct {
 	have  bool // data, ts, plink and cut hold the input's next packet
 	stale bool // the peeked packet was consumed; read another before merging
 	done  bool
-	n     uint64 // packets read from this input
-	gz    bool   // offsets count decompressed bytes
-	off   int64  // classic pcap: offset of the next record
+	n     uint64     // packets read from this input
+	gz    bool       // offsets count decompressed bytes
+	ahead *readahead // gzip: the inflating goroutine
+	off   int64      // classic pcap: offset of the next record
 }
 
 // open reads the input's file header. It looks only at what the header needs,
 // so a pipe is never read ahead.
-func open(in Input) (*input, error) {
+func open(in Input) (x *input, err error) {
 	fail := func(err error) error { return &ReadError{Input: in.Name, Err: err} }
 	raw := &errRecorder{r: in.R}
 	br := bufio.NewReaderSize(raw, readBufferSize)
-	gz := false
+	var ahead *readahead
+	defer func() {
+		if err != nil && ahead != nil {
+			ahead.Close()
+		}
+	}()
 	b, err := br.Peek(2)
 	if len(b) == 0 && err == io.EOF {
 		return nil, fail(ErrEmptyInput)
 	}
-	if raw.err != nil {
-		return nil, fail(raw.err)
+	if raw.failed() != nil {
+		return nil, fail(raw.failed())
 	}
 	if len(b) == 2 && b[0] == gzipMagic0 && b[1] == gzipMagic1 {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			if raw.err != nil {
-				err = raw.err
+			if raw.failed() != nil {
+				err = raw.failed()
 			}
 			if !strings.HasPrefix(err.Error(), "gzip: ") {
 				err = fmt.Errorf("gzip: %w", err)
 			}
 			return nil, fail(err)
 		}
-		br = bufio.NewReaderSize(zr, readBufferSize)
-		gz = true
+		ahead = newReadahead(zr)
+		br = bufio.NewReaderSize(ahead, readBufferSize)
 	}
 	b, err = br.Peek(magicLen)
-	if raw.err != nil {
-		return nil, fail(raw.err)
+	if raw.failed() != nil {
+		return nil, fail(raw.failed())
 	}
 	if len(b) == 0 && err == io.EOF {
 		return nil, fail(ErrEmptyInput)
 	}
 	if len(b) < magicLen {
+		if err != nil && err != io.EOF { // a gzip stream cut or corrupt before the header
+			return nil, fail(headerError(raw, err))
+		}
 		return nil, fail(ErrNotCapture)
 	}
-	x := &input{name: in.Name, raw: raw, stale: true, gz: gz, off: pcapHeaderLen}
+	x = &input{name: in.Name, raw: raw, stale: true, gz: ahead != nil, ahead: ahead, off: pcapHeaderLen}
 	le, be := binary.LittleEndian.Uint32(b), binary.BigEndian.Uint32(b)
 	switch {
 	case le == ngBlockSectionHeader:
@@ -187,8 +210,8 @@ func open(in Input) (*input, error) {
 
 // headerError describes a failure to read a file header.
 func headerError(raw *errRecorder, err error) error {
-	if raw.err != nil {
-		return raw.err
+	if raw.failed() != nil {
+		return raw.failed()
 	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return fmt.Errorf("file header cut short: %w", io.ErrUnexpectedEOF)
@@ -227,8 +250,8 @@ func (x *input) end(err error) (string, error) {
 	switch {
 	case err == io.EOF:
 		return "", nil
-	case x.raw.err != nil:
-		return "", &ReadError{Input: x.name, Packet: x.n + 1, Err: x.raw.err}
+	case x.raw.failed() != nil:
+		return "", &ReadError{Input: x.name, Packet: x.n + 1, Err: x.raw.failed()}
 	}
 	what := fmt.Sprintf("corrupt packet %d at %s (%v)", x.n+1, x.where(), strings.TrimPrefix(err.Error(), "pcapng: "))
 	if err == io.ErrUnexpectedEOF {
@@ -289,12 +312,24 @@ func NewSource(inputs []Input) (*Source, error) {
 	for _, in := range inputs {
 		x, err := open(in)
 		if err != nil {
+			s.Close()
 			return nil, err
 		}
 		s.ins = append(s.ins, x)
 		s.stats.Files = append(s.stats.Files, in.Name)
 	}
 	return s, nil
+}
+
+// Close stops the goroutines that inflate gzip inputs ahead of Next, if
+// they are still running (they end by themselves at the end of their
+// input). It does not close the readers. Next must not be called after.
+func (s *Source) Close() {
+	for _, x := range s.ins {
+		if x.ahead != nil {
+			x.ahead.Close()
+		}
+	}
 }
 
 // Next fills seg with the next TCP segment in the merged timeline. It
