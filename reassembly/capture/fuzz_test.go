@@ -97,6 +97,7 @@ func FuzzReader(f *testing.F) {
 			}
 			return
 		}
+		defer s.Close()
 		// Every record takes at least 12 bytes of input, so this bounds a
 		// correct reader; a loop that makes no progress fails here.
 		limit := uint64(len(data))/12 + 2

@@ -2,10 +2,10 @@ package capture
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"slices"
