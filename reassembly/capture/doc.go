@@ -1,7 +1,8 @@
 // Package capture reads packet captures and decodes them into
 // reassembly.Segments: classic pcap in µs or ns resolution and either byte
 // order, pcapng with any number of sections and interfaces, gzip-compressed
-// input, pipes, and several inputs merged into one timeline by timestamp.
+// input (inflated ahead on a goroutine of its own: call Source.Close when
+// done), pipes, and several inputs merged into one timeline by timestamp.
 //
 // Source reads one or more captures and returns a Segment per TCP packet;
 // Decoder turns one link-layer frame into a Segment (live capture hands it

@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/klauspost/compress/gzip"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"slices"
 	"strings"
@@ -14,6 +12,9 @@ import (
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 // ErrNotCapture is returned (wrapped in a *ReadError) for an input that is
@@ -126,7 +127,8 @@ type input struct {
 }
 
 // open reads the input's file header. It looks only at what the header needs,
-// so a pipe is never read ahead.
+// so a plain pipe is never read ahead; a gzip input is inflated ahead on a
+// goroutine from now on (readahead), which a pipe feeds as it arrives.
 func open(in Input) (x *input, err error) {
 	fail := func(err error) error { return &ReadError{Input: in.Name, Err: err} }
 	raw := &errRecorder{r: in.R}
