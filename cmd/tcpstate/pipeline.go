@@ -342,6 +342,13 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 		ins[i] = make(chan *batch, depth)
 		ws[i] = p.newWorker(i)
 		ws[i].idx, ws[i].counts, ws[i].limit = i, counts, firstLimit(p.lim)
+		if p.lim.Pin != nil {
+			// Pinned connections (--conn) are listed apart and never
+			// among the first, but the counts of opens include them: a
+			// proof from those counts could cut a connection that is
+			// among the first non-pinned ones.
+			ws[i].limit = 0
+		}
 		ws[i].b.ShareNotable(notables, i)
 		go func(w *worker, in <-chan *batch) {
 			defer func() { done <- struct{}{} }()

@@ -213,3 +213,35 @@ func TestAllConnectionsStream(t *testing.T) {
 		}
 	}
 }
+
+// TestPinnedConnectionsSameForAnyJobs: with --conn pinning some connections
+// and a short list, every number of workers lists the same connections.
+// Pinned connections are never among the first listed, so the workers'
+// shared proof that a connection is not among the first (counts of opens)
+// must not count them: it did, and with more than one worker pop3.pcap
+// listed connection 13 where -j 1 lists 11.
+func TestPinnedConnectionsSameForAnyJobs(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		pins []string
+	}{
+		{popTrace, []string{"3", "9"}},
+		{"../../testdata/zeek/wikipedia.pcap", []string{"6", "9", "30", "45"}},
+	} {
+		args := []string{"-q", "-f", "json", "--list-connections", "2"}
+		for _, p := range c.pins {
+			args = append(args, "--conn", p)
+		}
+		args = append(args, c.file)
+		one, stderr, code := tcpstate(t, nil, append([]string{"-j", "1"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.file, code, stderr)
+		}
+		for _, jobs := range []string{"2", "3", "4"} {
+			got, _, _ := tcpstate(t, nil, append([]string{"-j", jobs}, args...)...)
+			if got != one {
+				t.Errorf("%s -j %s: report differs from -j 1:\n%s", filepath.Base(c.file), jobs, firstDiff(got, one))
+			}
+		}
+	}
+}
