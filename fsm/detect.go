@@ -20,7 +20,17 @@ func (rp *replay) findings(cn *Conn, end time.Time) {
 	rp.resetFindings()
 	if rp.reuse != nil {
 		ru := rp.reuse
-		f := rp.newFinding(KindPortReuse, Warning, ru.stale, cn.First, end)
+		// The situation lasts from the new SYN until the new connection's
+		// client leaves SYN-SENT (the handshake got through, or an RST or
+		// its timer ended it): a span of the connection's own segments,
+		// not of when the analysis released it.
+		until, ending := end, StillOpen
+		client := rp.ep[reassembly.ClientToServer]
+		if i := slices.IndexFunc(client.Timeline, func(c Change) bool { return c.To == SynSent }); i >= 0 {
+			until, ending, _ = exit(client, i, end)
+		}
+		f := rp.newFinding(KindPortReuse, Warning, ru.stale, cn.First, until)
+		f.Ending = ending
 		if ru.staleState == TimeWait {
 			f.Severity = Info
 		}
