@@ -180,7 +180,7 @@ func BenchmarkBareLoop(b *testing.B) {
 		}
 		var seg reassembly.Segment
 		for src.Next(&seg) == nil {
-			sum += uint64(shardOf(&seg, 1<<30))
+			sum += uint64(shardOf(&seg, 1<<30, 0))
 		}
 		pkts += src.Stats().Packets
 	}

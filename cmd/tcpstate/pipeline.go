@@ -65,6 +65,9 @@ type pipeline struct {
 	// fullDetail keeps the ladder and the Zeek emulation for every
 	// connection, even those the report can no longer list (tests).
 	fullDetail bool
+	// shardSalt changes which connections share a worker (tests: the
+	// report must not depend on the split).
+	shardSalt uint64
 }
 
 // begin runs once, on the reading goroutine, at the first segment (or at
@@ -425,7 +428,7 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 		if clock.tick(seg.Time) {
 			flushAll(true, false, clock.max)
 		}
-		i := shardOf(&seg, n)
+		i := shardOf(&seg, n, p.shardSalt)
 		b := cur[i]
 		b.segs = append(b.segs, seg)
 		if len(b.segs) == batchSize {
@@ -457,8 +460,8 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 
 // shardOf hashes a segment's four-tuple, the same in both directions, to
 // one of n workers.
-func shardOf(s *reassembly.Segment, n int) int {
-	h := endpointHash(s.Src) + endpointHash(s.Dst)
+func shardOf(s *reassembly.Segment, n int, salt uint64) int {
+	h := endpointHash(s.Src) + endpointHash(s.Dst) + salt
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 32

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly/synth"
 	"github.com/tcpstate/tcpstate/report"
 )
 
@@ -243,5 +244,60 @@ func TestPinnedConnectionsSameForAnyJobs(t *testing.T) {
 				t.Errorf("%s -j %s: report differs from -j 1:\n%s", filepath.Base(c.file), jobs, firstDiff(got, one))
 			}
 		}
+	}
+}
+
+// TestAnySplitGivesTheSameReport: the report must not depend on which
+// connections share a worker, not only on how many workers there are.
+// The shard hash is salted to split every bundled capture, and a
+// generated one with every closing pattern, several other ways, on 2 and
+// 3 workers sweeping at every packet, with the default limits, with
+// tight ones, with tight ones and pinned connections (--conn), and with
+// snapshots and a timeline (--at, --timeline).
+func TestAnySplitGivesTheSameReport(t *testing.T) {
+	cfg := fsm.DefaultConfig()
+	var gen bytes.Buffer
+	if _, err := synth.Write(&gen, synth.Config{Conns: 3000, Rate: 200, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	genFile := filepath.Join(t.TempDir(), "gen.pcap")
+	if err := os.WriteFile(genFile, gen.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tight := report.Limits{Connections: 2, FindingsPerKind: 1}
+	pinned := tight
+	pinned.Pin = func(c *fsm.Conn) bool { return c.ID%3 == 0 }
+	mom := func() *moments {
+		half, two := 500*time.Millisecond, 2*time.Second
+		return &moments{at: []atSpec{{offset: &half}, {offset: &two}}, step: 10 * time.Millisecond}
+	}
+	for _, file := range append(corpus(t), genFile) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			for name, base := range map[string]analysis{
+				"default": {cfg: cfg},
+				"tight":   {cfg: cfg, lim: tight},
+				"pinned":  {cfg: cfg, lim: pinned},
+				"moments": {cfg: cfg, lim: tight},
+			} {
+				one := base
+				one.jobs, one.sweepEvery = 1, 1000*time.Hour
+				if name == "moments" {
+					one.moments = mom()
+				}
+				want := reportJSON(t, one, file)
+				for _, jobs := range []int{2, 3} {
+					for salt := uint64(1); salt <= 3; salt++ {
+						an := base
+						an.jobs, an.sweepEvery, an.shardSalt = jobs, time.Nanosecond, salt*0x9e3779b97f4a7c15
+						if name == "moments" {
+							an.moments = mom()
+						}
+						if got := reportJSON(t, an, file); !bytes.Equal(got, want) {
+							t.Errorf("%s, %d workers, split %d: report differs from one worker:\n%s", name, jobs, salt, firstDiff(string(got), string(want)))
+						}
+					}
+				}
+			}
+		})
 	}
 }

@@ -274,6 +274,8 @@ type analysis struct {
 	// fullDetail replays every connection in full, even those the
 	// report can no longer list (tests: the bytes must not change).
 	fullDetail bool
+	// shardSalt changes how connections are split over workers (tests).
+	shardSalt uint64
 }
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
@@ -339,7 +341,7 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 // started when there is one.
 func (an analysis) newPipeline() *pipeline {
 	p := &pipeline{cfg: an.cfg, lim: an.lim, jobs: an.jobs, sweepEvery: an.sweepEvery, maxConns: an.maxConns, moments: an.moments,
-		fullDetail: an.fullDetail}
+		fullDetail: an.fullDetail, shardSalt: an.shardSalt}
 	p.view = an.view.newView(max(an.jobs, 1))
 	return p
 }
