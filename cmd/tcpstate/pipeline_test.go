@@ -301,3 +301,43 @@ func TestAnySplitGivesTheSameReport(t *testing.T) {
 		})
 	}
 }
+
+// TestAnySplitGivesTheSameOutputs is the same from the command line, for
+// the outputs written as connections finish: the Zeek and CSV logs and
+// --all-connections, and the text report, on a generated capture and two
+// recorded ones.
+func TestAnySplitGivesTheSameOutputs(t *testing.T) {
+	var gen bytes.Buffer
+	if _, err := synth.Write(&gen, synth.Config{Conns: 2000, Rate: 200, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	genFile := filepath.Join(dir, "gen.pcap")
+	if err := os.WriteFile(genFile, gen.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { testShardSalt = 0 }()
+	for _, file := range []string{genFile, popTrace, "../../testdata/kernel/port-reuse.pcap"} {
+		for _, args := range [][]string{{"-f", "zeek"}, {"-f", "csv"}, {"-f", "text", "--list-connections", "3"}, {"-f", "json", "--list-connections", "3", "--all-connections", filepath.Join(dir, "all.jsonl")}} {
+			outputs := func(jobs string) string {
+				out, stderr, code := tcpstate(t, nil, append(append([]string{"-q", "-j", jobs}, args...), file)...)
+				if code != 0 {
+					t.Fatalf("%v: exit %d: %s", args, code, stderr)
+				}
+				all, _ := os.ReadFile(filepath.Join(dir, "all.jsonl"))
+				os.Remove(filepath.Join(dir, "all.jsonl"))
+				return out + "\n--all-connections:\n" + string(all)
+			}
+			testShardSalt = 0
+			want := outputs("1")
+			for salt := uint64(1); salt <= 3; salt++ {
+				testShardSalt = salt * 0x9e3779b97f4a7c15
+				for _, jobs := range []string{"2", "3"} {
+					if got := outputs(jobs); got != want {
+						t.Errorf("%s %v -j %s, split %d: differs from -j 1:\n%s", filepath.Base(file), args, jobs, salt, firstDiff(got, want))
+					}
+				}
+			}
+		}
+	}
+}

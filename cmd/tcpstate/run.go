@@ -195,7 +195,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usagef("--progress must be auto, always or never, not %q", o.progress)
 	}
 	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.listConns, FindingsPerKind: o.listFindings}, jobs: o.jobs, maxConns: o.maxTracked,
-		allConns: o.allConns}
+		allConns: o.allConns, shardSalt: testShardSalt}
 	if pins != nil {
 		an.lim.Pin = pins.match
 	}
@@ -277,6 +277,10 @@ type analysis struct {
 	// shardSalt changes how connections are split over workers (tests).
 	shardSalt uint64
 }
+
+// testShardSalt is the shardSalt of the command's analyses (tests: the
+// outputs must not depend on the split; always 0 otherwise).
+var testShardSalt uint64
 
 // analyze reads the captures to the end (or until ctx is cancelled) and
 // builds the report.
