@@ -300,3 +300,47 @@ func TestNotFirstFromTooLowChangesTheReport(t *testing.T) {
 		t.Fatal("a cut below the limit changed nothing")
 	}
 }
+
+// TestServicesBeyondTheTable: with more services than the table keeps,
+// each connection counts once, in its service's row or in OtherServices,
+// and every row kept has all of its service's connections, whatever
+// order the services come in (the cache in front of the table must not
+// hand out a row that was dropped).
+func TestServicesBeyondTheTable(t *testing.T) {
+	const services, each = 3 * maxServices, 3
+	var cs []*fsm.Conn
+	for round := range each {
+		for i := range services {
+			id := uint64(round*services + i + 1)
+			s := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, byte(i >> 8), byte(i)}), uint16(80+i%3))
+			c := &fsm.Conn{ID: id, First: t0, Last: t0, FirstFrame: id}
+			c.Client = fsm.Endpoint{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, 1}), uint16(1024+id)), State: fsm.Closed}
+			c.Server = fsm.Endpoint{Addr: s, State: fsm.Closed}
+			cs = append(cs, c)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 3 {
+		if trial > 0 {
+			rng.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
+		}
+		b := NewBuilder(Limits{})
+		for _, c := range cs {
+			b.Add(c)
+		}
+		r := b.Report("t", reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0}, fsm.DefaultConfig())
+		if len(r.Services) != maxServices {
+			t.Fatalf("trial %d: %d services listed; want %d", trial, len(r.Services), maxServices)
+		}
+		sum := r.OtherServices
+		for _, s := range r.Services {
+			if s.Connections != each {
+				t.Errorf("trial %d: %s has %d connections; want %d", trial, s.Endpoint, s.Connections, each)
+			}
+			sum += s.Connections
+		}
+		if sum != len(cs) {
+			t.Errorf("trial %d: %d connections in the table and other services; want %d", trial, sum, len(cs))
+		}
+	}
+}
