@@ -120,7 +120,7 @@ func exit(e *Endpoint, i int, end time.Time) (time.Time, Ending, uint64) {
 			return ch.Time, EndedByRST, ch.Frame
 		case Reused:
 			return ch.Time, EndedByReuse, ch.Frame
-		case Timeout2MSL, FinTimeout:
+		case Timeout2MSL, FinTimeout, GiveUp:
 			return ch.Time, EndedByTimer, ch.Frame
 		}
 		return ch.Time, EndedNormally, ch.Frame

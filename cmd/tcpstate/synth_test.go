@@ -124,3 +124,57 @@ func genFlags(cfg synth.Config) string {
 	return fmt.Sprintf("-conns %d -concurrency %d -rate %g -seed %d -ipv6 %g -mix %s",
 		cfg.Conns, conc, rate, cfg.Seed, cfg.IPv6Fraction, mix)
 }
+
+// TestSynthEndings checks how the generator's handshake and reuse
+// situations end. A half-open handshake whose server gave up
+// retransmitting its SYN-ACK (the capture went on past the retransmission
+// that never came) ended by its timer, never "resolved"; those the
+// capture ends before that are still open. A SYN that met a stale
+// CLOSE_WAIT socket ends when the client's retry gets its SYN-ACK, well
+// within a second (the retry comes at once after the client's RST).
+func TestSynthEndings(t *testing.T) {
+	for _, c := range []struct {
+		p       synth.Pattern
+		kind    string
+		endings map[string]bool // allowed
+		want    string          // at least one
+		within  float64         // seconds
+	}{
+		{synth.SynRecv, "syn-recv", map[string]bool{"timer": true, "open at end of capture": true}, "timer", 300},
+		{synth.ReuseCloseWait, "port-reuse", map[string]bool{"resolved": true}, "resolved", 1},
+	} {
+		// Among normal connections for five minutes, so that timers run out.
+		var capture bytes.Buffer
+		if _, err := synth.Write(&capture, synth.Config{Conns: 600, Rate: 2, Seed: 4, Mix: synth.Mix{c.p: 1, synth.Normal: 5}}); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := tcpstate(t, capture.Bytes(), "-q", "-f", "json", "--list-findings", "-1", "-")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.kind, code, stderr)
+		}
+		var rep struct {
+			Findings []struct {
+				Kind     string  `json:"kind"`
+				Ending   string  `json:"ending"`
+				Duration float64 `json:"duration_seconds"`
+			} `json:"findings"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, f := range rep.Findings {
+			if f.Kind != c.kind {
+				continue
+			}
+			seen[f.Ending]++
+			if !c.endings[f.Ending] || f.Duration <= 0 || f.Duration > c.within {
+				t.Errorf("%s: ending %q after %.3f s; want one of %v within %v s", c.kind, f.Ending, f.Duration, c.endings, c.within)
+			}
+		}
+		if seen[c.want] == 0 {
+			t.Errorf("%s: endings %v; want some %q", c.kind, seen, c.want)
+		}
+		t.Logf("%s: %v", c.kind, seen)
+	}
+}
