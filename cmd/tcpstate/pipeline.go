@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -459,22 +458,20 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 }
 
 // shardOf hashes a segment's four-tuple, the same in both directions, to
-// one of n workers.
+// one of n workers. The reader runs it on every packet before any worker
+// sees it, so it is cheap: the endpoints' words and ports are summed (a
+// sum does not depend on the direction) and mixed once, and the mix's
+// high bits pick the worker with a multiply rather than a division. Two
+// connections that differ only in the client's port (Linux gives connect
+// even ports) still differ in every bit the mix puts out.
 func shardOf(s *reassembly.Segment, n int, salt uint64) int {
-	h := endpointHash(s.Src) + endpointHash(s.Dst) + salt
-	h ^= h >> 29
+	ah, al := reassembly.AddrWords(s.Src.Addr())
+	bh, bl := reassembly.AddrWords(s.Dst.Addr())
+	h := (ah+bh)*0x9e3779b97f4a7c15 ^ (al + bl) ^ (uint64(s.Src.Port())+uint64(s.Dst.Port()))<<47 ^ salt
+	h ^= h >> 31
 	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 32
-	return int(h % uint64(n))
-}
-
-func endpointHash(ep netip.AddrPort) uint64 {
-	hi, lo := reassembly.AddrWords(ep.Addr())
-	x := hi*0x9e3779b97f4a7c15 ^ lo
-	x ^= uint64(ep.Port()) << 48
-	x ^= x >> 31
-	x *= 0x94d049bb133111eb
-	return x ^ x>>29
+	h ^= h >> 29
+	return int((h >> 32) * uint64(n) >> 32)
 }
 
 // connLine is one connection's JSON line for --all-connections.

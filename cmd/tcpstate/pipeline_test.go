@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/synth"
 	"github.com/tcpstate/tcpstate/report"
 )
@@ -335,6 +337,63 @@ func TestAnySplitGivesTheSameOutputs(t *testing.T) {
 				for _, jobs := range []string{"2", "3"} {
 					if got := outputs(jobs); got != want {
 						t.Errorf("%s %v -j %s, split %d: differs from -j 1:\n%s", filepath.Base(file), args, jobs, salt, firstDiff(got, want))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestShardOfIsSymmetricAndBalanced: both directions of a connection go to
+// the same worker, and the connections of traffic shaped as it is in
+// practice spread evenly: one client to one server on Linux's even
+// ephemeral ports, many clients to one service, IPv6 neighbours, and
+// connections that differ only in which side's port is which.
+func TestShardOfIsSymmetricAndBalanced(t *testing.T) {
+	v4 := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}) }
+	v6 := func(i int) netip.Addr {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i), 14: byte(i >> 8)})
+	}
+	server := netip.MustParseAddr("192.0.2.80")
+	mixes := map[string]func(i int) (netip.AddrPort, netip.AddrPort){
+		"one client, even ports": func(i int) (netip.AddrPort, netip.AddrPort) {
+			return netip.AddrPortFrom(v4(1), uint16(32768+2*(i%14000))), netip.AddrPortFrom(server, 443)
+		},
+		"many clients, one service": func(i int) (netip.AddrPort, netip.AddrPort) {
+			return netip.AddrPortFrom(v4(i), 40000), netip.AddrPortFrom(server, 80)
+		},
+		"IPv6 neighbours": func(i int) (netip.AddrPort, netip.AddrPort) {
+			return netip.AddrPortFrom(v6(i), uint16(50000+i%7)), netip.AddrPortFrom(v6(0), 22)
+		},
+		"ports swapped": func(i int) (netip.AddrPort, netip.AddrPort) {
+			p, q := uint16(1024+i/2), uint16(2048+i/2)
+			if i%2 == 1 {
+				p, q = q, p
+			}
+			return netip.AddrPortFrom(v4(7), p), netip.AddrPortFrom(v4(8), q)
+		},
+	}
+	const conns = 20000
+	for name, tuple := range mixes {
+		for _, n := range []int{2, 3, 4, 8} {
+			for _, salt := range []uint64{0, 1, 0x9e3779b97f4a7c15} {
+				counts := make([]int, n)
+				for i := range conns {
+					a, b := tuple(i)
+					fwd := reassembly.Segment{Src: a, Dst: b}
+					rev := reassembly.Segment{Src: b, Dst: a}
+					w := shardOf(&fwd, n, salt)
+					if w < 0 || w >= n {
+						t.Fatalf("%s: worker %d of %d", name, w, n)
+					}
+					if r := shardOf(&rev, n, salt); r != w {
+						t.Fatalf("%s: %v→%v goes to worker %d, the reply to %d", name, a, b, w, r)
+					}
+					counts[w]++
+				}
+				for w, c := range counts {
+					if share := float64(c) * float64(n) / conns; share < 0.9 || share > 1.1 {
+						t.Errorf("%s, %d workers, salt %#x: worker %d has %d of %d connections (%v)", name, n, salt, w, c, conns, counts)
 					}
 				}
 			}
