@@ -133,6 +133,7 @@ func benchCapture(b *testing.B) []byte {
 }
 
 func benchPipeline(b *testing.B, data []byte, jobs int) {
+	setGCWorkers(jobs) // the collector's headroom, as the command sets it
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	var pkts uint64

@@ -22,9 +22,32 @@ func TestGCPercentFor(t *testing.T) {
 		{256 * mb, 50},
 		{4096 * mb, 50}, // a flood: 1.5× what is live, as before
 	} {
-		if got := gcPercentFor(c.live); got != c.want {
+		if got := gcPercentFor(c.live, gcHeadroom); got != c.want {
 			t.Errorf("gcPercentFor(%d MB) = %d, want %d", c.live/mb, got, c.want)
 		}
+	}
+}
+
+// TestGCHeadroomWhenNoCoreIsIdle: the headroom doubles when the workers
+// (and, with more than one, the reader) leave no core to the collector.
+func TestGCHeadroomWhenNoCoreIsIdle(t *testing.T) {
+	for _, c := range []struct {
+		workers, procs int
+		want           uint64
+	}{
+		{1, 2, gcHeadroom},     // -j 1 on two cores: the collector has the second
+		{1, 1, 2 * gcHeadroom}, // one core: it has none
+		{2, 2, 2 * gcHeadroom}, // -j 2 on two cores: two workers and the reader
+		{2, 4, gcHeadroom},
+		{3, 4, 2 * gcHeadroom},
+		{8, 4, 2 * gcHeadroom},
+	} {
+		if got := gcHeadroomFor(c.workers, c.procs); got != c.want {
+			t.Errorf("%d workers on %d cores: headroom %d MB, want %d MB", c.workers, c.procs, got>>20, c.want>>20)
+		}
+	}
+	if gcPercentFor(64<<20, 2*gcHeadroom) != 300 || gcPercentFor(256<<20, 2*gcHeadroom) != 100 {
+		t.Errorf("doubled headroom: %d%% at 64 MB live, %d%% at 256 MB", gcPercentFor(64<<20, 2*gcHeadroom), gcPercentFor(256<<20, 2*gcHeadroom))
 	}
 }
 

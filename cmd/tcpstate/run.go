@@ -194,6 +194,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	default:
 		return usagef("--progress must be auto, always or never, not %q", o.progress)
 	}
+	setGCWorkers(o.jobs) // gctune.go
 	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.listConns, FindingsPerKind: o.listFindings}, jobs: o.jobs, maxConns: o.maxTracked,
 		allConns: o.allConns, shardSalt: testShardSalt}
 	if pins != nil {
