@@ -60,6 +60,14 @@ var (
 	gcRunning     atomic.Pointer[gcTuner]
 )
 
+// headroomNow is the headroom setGCWorkers set last, or gcHeadroom.
+func headroomNow() uint64 {
+	if h := gcHeadroomNow.Load(); h > 0 {
+		return h
+	}
+	return gcHeadroom
+}
+
 // setGCWorkers sets the headroom for an analysis on workers workers, at
 // once when the tuner runs.
 func setGCWorkers(workers int) {
@@ -71,16 +79,17 @@ func setGCWorkers(workers int) {
 
 // gcTuner sets the collector's target after every collection.
 type gcTuner struct {
-	live    func() uint64 // the live heap in bytes (after the last collection)
-	set     func(percent int)
-	tunes   atomic.Uint64 // collections seen, for tests
-	stopped atomic.Bool
+	live     func() uint64 // the live heap in bytes (after the last collection)
+	headroom func() uint64 // how much it may grow
+	set      func(percent int)
+	tunes    atomic.Uint64 // collections seen, for tests
+	stopped  atomic.Bool
 }
 
 // startGCTuner starts tuning the collector's target for the rest of the
 // process, beginning at once with the heap live now.
 func startGCTuner() *gcTuner {
-	t := &gcTuner{live: liveHeap, set: func(p int) { debug.SetGCPercent(p) }}
+	t := &gcTuner{live: liveHeap, headroom: headroomNow, set: func(p int) { debug.SetGCPercent(p) }}
 	t.tune()
 	t.arm()
 	gcRunning.Store(t)
@@ -108,11 +117,7 @@ func (t *gcTuner) arm() {
 func (t *gcTuner) stop() { t.stopped.Store(true) }
 
 func (t *gcTuner) tune() {
-	h := gcHeadroomNow.Load()
-	if h == 0 {
-		h = gcHeadroom
-	}
-	t.set(gcPercentFor(t.live(), h))
+	t.set(gcPercentFor(t.live(), t.headroom()))
 	t.tunes.Add(1)
 }
 

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -58,8 +62,9 @@ func TestGCTunerFollowsEachCollection(t *testing.T) {
 	live := uint64(10 << 20)
 	var set []int
 	tu := &gcTuner{
-		live: func() uint64 { mu.Lock(); defer mu.Unlock(); return live },
-		set:  func(p int) { mu.Lock(); defer mu.Unlock(); set = append(set, p) },
+		live:     func() uint64 { mu.Lock(); defer mu.Unlock(); return live },
+		headroom: func() uint64 { return gcHeadroom },
+		set:      func(p int) { mu.Lock(); defer mu.Unlock(); set = append(set, p) },
 	}
 	tu.tune()
 	tu.arm()
@@ -91,5 +96,20 @@ func TestGCTunerFollowsEachCollection(t *testing.T) {
 	}
 	if !slices.Equal(distinct, []int{300, 100, 50}) {
 		t.Errorf("targets set %v, want 300, then 100, then 50", set)
+	}
+}
+
+// TestRunSetsTheHeadroomForItsWorkers: the command sets the headroom from
+// its -j, as the benchmarks do.
+func TestRunSetsTheHeadroomForItsWorkers(t *testing.T) {
+	defer gcHeadroomNow.Store(0)
+	for _, j := range []int{1, 3} {
+		err := run(context.Background(), []string{"-q", "-j", strconv.Itoa(j), "-f", "json", "../../testdata/kernel/close-wait-leak.pcap"}, nil, io.Discard, io.Discard)
+		if err != nil && !errors.Is(err, errFindings) {
+			t.Fatal(err)
+		}
+		if got, want := headroomNow(), gcHeadroomFor(j, runtime.GOMAXPROCS(0)); got != want {
+			t.Errorf("-j %d: headroom %d MB, want %d MB", j, got>>20, want>>20)
+		}
 	}
 }
