@@ -461,9 +461,10 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 // one of n workers. The reader runs it on every packet before any worker
 // sees it, so it is cheap: the endpoints' words and ports are summed (a
 // sum does not depend on the direction) and mixed once, and the mix's
-// high bits pick the worker with a multiply rather than a division. Two
-// connections that differ only in the client's port (Linux gives connect
-// even ports) still differ in every bit the mix puts out.
+// high bits pick the worker with a multiply rather than a division. The
+// mix spreads connections that differ only in the client's port (Linux
+// gives connect even ports) over every worker
+// (TestShardOfIsSymmetricAndBalanced).
 func shardOf(s *reassembly.Segment, n int, salt uint64) int {
 	ah, al := reassembly.AddrWords(s.Src.Addr())
 	bh, bl := reassembly.AddrWords(s.Dst.Addr())
