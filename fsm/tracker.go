@@ -9,6 +9,7 @@ import (
 
 	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/prefetch"
+	"github.com/tcpstate/tcpstate/reassembly/slab"
 )
 
 // Config holds the timers of the replay, all on the capture's clock.
@@ -32,11 +33,12 @@ func DefaultConfig() Config {
 // Tracker replays every connection an Assembler hands it and keeps the
 // results. It implements reassembly.Handler. Not safe for concurrent use.
 type Tracker struct {
-	cfg  Config
-	done []*Conn
-	free []*replay // finished replays nobody kept, reused by Open
-	hist interner  // Zeek history strings, shared by the connections
-	out  Conn      // the Conn handed to OnDone, reused for the next one
+	cfg   Config
+	done  []*Conn
+	free  []*replay         // finished replays nobody kept, reused by Open
+	fresh slab.Pool[replay] // where replays come from when free is empty (see package slab)
+	hist  interner          // Zeek history strings, shared by the connections
+	out   Conn              // the Conn handed to OnDone, reused for the next one
 	// Detail, when set, is asked at each connection's first segment
 	// whether it may ever be shown in full. When it says no, the replay
 	// skips what only a full listing shows: the ladder and the Zeek
@@ -176,7 +178,7 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 			prefetch.Lines(unsafe.Pointer(&t.free[n-2].replayState), unsafe.Sizeof(rp.replayState))
 		}
 	} else {
-		rp = new(replay)
+		rp = t.fresh.New()
 		rp.conn.Client.Timeline = rp.timelineBuf[0][:0]
 		rp.conn.Server.Timeline = rp.timelineBuf[1][:0]
 		rp.conn.Ladder = rp.ladderBuf[:0]

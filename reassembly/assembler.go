@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/tcpstate/tcpstate/reassembly/prefetch"
+	"github.com/tcpstate/tcpstate/reassembly/slab"
 )
 
 // SegKind classifies a segment against the sequence stream of its sender.
@@ -80,7 +81,8 @@ type Handler interface {
 type Assembler struct {
 	h     Handler
 	conns table
-	free  []*Conn // closed connections, recycled by open
+	free  []*Conn         // closed connections, recycled by open
+	fresh slab.Pool[Conn] // where connections come from when free is empty (see package slab)
 	last  time.Time
 	info  SegInfo
 	live  int // connections tracked, previous incarnations included
@@ -369,7 +371,7 @@ func (a *Assembler) open(k *Key, h uint64, seg *Segment, prev *Conn) *Conn {
 			prefetch.Lines(unsafe.Pointer(a.free[n-2]), unsafe.Sizeof(*c))
 		}
 	} else {
-		c = new(Conn)
+		c = a.fresh.New()
 	}
 	*c = Conn{Key: *k, ID: seg.Frame, FirstFrame: seg.Frame, First: seg.Time}
 	a.live++

@@ -3,6 +3,8 @@ package reassembly
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/tcpstate/tcpstate/reassembly/slab"
 )
 
 // Key identifies a four-tuple regardless of direction: the two endpoints are
@@ -209,6 +211,7 @@ func (t *table) del(k *Key, h uint64) {
 func (t *table) grow() {
 	old := t.slots
 	t.slots = make([]slot, max(minTable, 2*len(old)))
+	slab.Touch(t.slots) // the probes below read before they write
 	t.n = 0
 	mask := uint64(len(t.slots) - 1)
 	for i := range old {
