@@ -472,7 +472,7 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn) {
 		}
 	}
 	if !rp.lean {
-		cn.Zeek = rp.zeek.result(rp.histories)
+		cn.Zeek = rp.detail.zeek.result(rp.histories)
 	}
 	rp.findings(cn, at)
 	cn.Client, cn.Server = l.Client, l.Server

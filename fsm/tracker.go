@@ -33,12 +33,13 @@ func DefaultConfig() Config {
 // Tracker replays every connection an Assembler hands it and keeps the
 // results. It implements reassembly.Handler. Not safe for concurrent use.
 type Tracker struct {
-	cfg   Config
-	done  []*Conn
-	free  []*replay         // finished replays nobody kept, reused by Open
-	fresh slab.Pool[replay] // where replays come from when free is empty (see package slab)
-	hist  interner          // Zeek history strings, shared by the connections
-	out   Conn              // the Conn handed to OnDone, reused for the next one
+	cfg     Config
+	done    []*Conn
+	free    []*replay               // finished replays nobody kept, reused by Open
+	fresh   slab.Pool[replay]       // where replays come from when free is empty (see package slab)
+	details slab.Pool[replayDetail] // and their detail, for the connections that are not lean
+	hist    interner                // Zeek history strings, shared by the connections
+	out     Conn                    // the Conn handed to OnDone, reused for the next one
 	// Detail, when set, is asked at each connection's first segment
 	// whether it may ever be shown in full. When it says no, the replay
 	// skips what only a full listing shows: the ladder and the Zeek
@@ -80,25 +81,32 @@ type pending struct {
 // outlive it when it is recycled.
 type replay struct {
 	replayState
-	// zeek is apart from what reset always clears: a lean replay never
-	// touches it, so neither its segments nor its close read or write
-	// those 432 bytes.
-	zeek ZeekConn
-	// Initial backing arrays: a typical connection's timelines and ladder
-	// fit, so a new replay allocates once.
+	// detail is what only a connection shown in full uses, apart from
+	// what reset always clears: nil until a connection that is not lean
+	// gets this replay, then kept with it. In a long capture nearly every
+	// connection is lean, and its replay is a kilobyte smaller.
+	detail *replayDetail
+	// Initial backing arrays: a typical connection's timelines fit, so a
+	// new replay allocates once.
 	timelineBuf [2][6]Change
-	ladderBuf   [10]Step
-	// The same for the short lists of frames and times, and Zeek's
-	// history: next to the state rather than in separate heap objects, so
-	// that closing a connection reads a few adjacent cache lines instead of
-	// as many scattered ones.
+	// The same for the short lists of frames and times: next to the state
+	// rather than in separate heap objects, so that closing a connection
+	// reads a few adjacent cache lines instead of as many scattered ones.
 	synTimesBuf, synAckTimesBuf [2]time.Time
 	synFramesBuf, synAckBuf     [2]uint64
 	finFramesBuf                [2][2]uint64
-	historyBuf                  [16]byte
 	// Most connections have one finding (TIME-WAIT) citing two frames.
 	findingBuf [1]Finding
 	evidBuf    [4]uint64
+}
+
+// replayDetail is the part of a replay that a lean one never touches:
+// Zeek's emulation and the inline buffers of the ladder and Zeek's
+// history (a typical connection's fit).
+type replayDetail struct {
+	zeek       ZeekConn
+	ladderBuf  [10]Step
+	historyBuf [16]byte
 }
 
 // liveConn is what a replay keeps of its Conn while the connection goes
@@ -181,16 +189,19 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 		rp = t.fresh.New()
 		rp.conn.Client.Timeline = rp.timelineBuf[0][:0]
 		rp.conn.Server.Timeline = rp.timelineBuf[1][:0]
-		rp.conn.Ladder = rp.ladderBuf[:0]
 		rp.synTimes, rp.synAckTimes = rp.synTimesBuf[:0], rp.synAckTimesBuf[:0]
 		rp.synFrames, rp.synAckFrame = rp.synFramesBuf[:0], rp.synAckBuf[:0]
 		rp.finFrames = [2][]uint64{rp.finFramesBuf[0][:0], rp.finFramesBuf[1][:0]}
-		rp.zeek.history = rp.historyBuf[:0]
 		rp.conn.Findings = rp.findingBuf[:0]
 		rp.findingBuf[0].Frames = rp.evidBuf[:0] // newFinding reuses a spare finding's slices
 	}
 	rp.cfg, rp.half, rp.histories = &t.cfg, &c.Half, &t.hist
 	rp.lean = t.Detail != nil && !t.Detail(c.ID)
+	if !rp.lean && rp.detail == nil {
+		d := t.details.New()
+		d.zeek.history = d.historyBuf[:0]
+		rp.detail, rp.conn.Ladder = d, d.ladderBuf[:0]
+	}
 	cn := &rp.conn // fresh or reset: only its slices' capacity is left
 	cn.ID, cn.Key, cn.Incarnation, cn.Roles = c.ID, c.Key, c.Incarnation, c.Roles
 	cn.FirstFrame, cn.First = c.FirstFrame, c.First
@@ -229,7 +240,7 @@ func (rp *replay) endpointAt(a netip.AddrPort) *Endpoint {
 func (t *Tracker) Segment(c *reassembly.Conn, seg *reassembly.Segment, info *reassembly.SegInfo) {
 	rp := c.Data.(*replay)
 	if !rp.lean {
-		rp.zeek.AddCaptured(seg, seg.Captured)
+		rp.detail.zeek.AddCaptured(seg, seg.Captured)
 	}
 	rp.step(c, seg, info)
 	if rp.reusedBy != nil && info.Kind&reassembly.Duplicate == 0 {
@@ -297,12 +308,13 @@ func (rp *replay) reset() {
 	// Only the slices are kept (copying the whole state aside would move
 	// 1.6 kB per connection twice).
 	synTimes, synFrames, synAckFrame, synAckTimes := rp.synTimes, rp.synFrames, rp.synAckFrame, rp.synAckTimes
-	finFrames, resets, history := rp.finFrames, rp.resets, rp.zeek.history
+	finFrames, resets := rp.finFrames, rp.resets
 	c := &rp.conn
 	ctl, can, stl, san := c.Client.Timeline, c.Client.Anomalies, c.Server.Timeline, c.Server.Anomalies
 	ladder, findings := c.Ladder, c.Findings
-	if !rp.lean { // a lean replay left zeek as reset left it
-		rp.zeek = ZeekConn{}
+	if d := rp.detail; d != nil && !rp.lean { // a lean replay left it as reset left it
+		history := d.zeek.history
+		d.zeek = ZeekConn{history: history[:0]}
 	}
 	rp.replayState = replayState{}
 	rp.synTimes, rp.synFrames = synTimes[:0], synFrames[:0]
@@ -312,7 +324,6 @@ func (rp *replay) reset() {
 	c.Client.Timeline, c.Client.Anomalies = ctl[:0], can[:0]
 	c.Server.Timeline, c.Server.Anomalies = stl[:0], san[:0]
 	c.Ladder, c.Findings = ladder[:0], findings[:0]
-	rp.zeek.history = history[:0]
 }
 
 // Prefetch implements reassembly.Prefetcher: step 0 the connection's
@@ -327,11 +338,11 @@ func (t *Tracker) Prefetch(c *reassembly.Conn, step int) {
 		t.PrefetchDone(c.Client, step)
 	}
 	if step == 0 {
-		// replayState and Zeek's state: a lean replay leaves the latter
-		// cold, but checking would wait for the line that says so.
 		prefetch.Lines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState))
-		prefetch.Lines(unsafe.Pointer(&rp.zeek), unsafe.Sizeof(rp.zeek))
 		return
+	}
+	if d := rp.detail; d != nil && !rp.lean { // Zeek's state, which only such a replay reads
+		prefetch.Lines(unsafe.Pointer(&d.zeek), unsafe.Sizeof(d.zeek))
 	}
 	prefetchSlice(rp.synTimes)
 	prefetchSlice(rp.synFrames)
