@@ -239,10 +239,14 @@ func TestUnreadableFile(t *testing.T) {
 }
 
 // TestMainHelper is tcpstate's main when TCPSTATE_TEST_MAIN is set: it lets
-// a test run the command as another user.
+// a test run the command as another user, and a benchmark run it in a
+// fresh process (BenchmarkCommand).
 func TestMainHelper(t *testing.T) {
 	if os.Getenv("TCPSTATE_TEST_MAIN") == "" {
-		t.Skip("runs only as a child of TestUnreadableFile")
+		t.Skip("runs only as a child of TestUnreadableFile or BenchmarkCommand")
+	}
+	if os.Getenv("GOGC") == "" {
+		startGCTuner() // as main does
 	}
 	args := os.Args
 	for i, a := range args {
