@@ -257,6 +257,17 @@ func TestMainHelper(t *testing.T) {
 	}
 	var out bytes.Buffer
 	err := run(t.Context(), args, nil, &out, os.Stderr)
+	if f := os.Getenv("TCPSTATE_TEST_HWM"); f != "" {
+		// The peak RSS of this process alone: getrusage's, as its parent
+		// reads it, starts from the parent's own at the fork.
+		if status, err := os.ReadFile("/proc/self/status"); err == nil {
+			for line := range strings.Lines(string(status)) {
+				if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					os.WriteFile(f, []byte(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB"))), 0o644)
+				}
+			}
+		}
+	}
 	os.Exit(exitCode(err, os.Stderr))
 }
 
