@@ -2,16 +2,25 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
+	"sync"
 )
 
 // JSON writes r as indented JSON, the versioned contract (FormatVersion).
 // The bytes are those of encoding/json with two-space indentation, but the
 // long lists are written one element at a time, so that memory does not
 // hold the whole document (a 20,000-connection report is about 100 MB).
-func JSON(w io.Writer, r *Report) error {
-	jw := &jsonWriter{w: bufio.NewWriterSize(w, 1<<16)}
+func JSON(w io.Writer, r *Report) error { return JSONOn(w, r, 1) }
+
+// JSONOn is JSON with the elements of the long lists encoded on up to
+// workers goroutines at once: the same bytes, in the same order. A list of
+// 20,000 connections takes encoding/json about half a second on one core,
+// as long as the analysis of the capture they came from.
+func JSONOn(w io.Writer, r *Report, workers int) error {
+	jw := &jsonWriter{w: bufio.NewWriterSize(w, 1<<16), workers: max(workers, 1)}
+	jw.enc = make([]encoder, jw.workers)
 	jw.raw("{\n")
 	jw.field("format_version", r.FormatVersion, false)
 	jw.field("tool", r.Tool, false)
@@ -40,9 +49,12 @@ func JSON(w io.Writer, r *Report) error {
 }
 
 type jsonWriter struct {
-	w   *bufio.Writer
-	err error
-	buf []byte // indented bytes of the value being written
+	w       *bufio.Writer
+	err     error
+	buf     []byte // indented bytes of the value being written
+	workers int    // goroutines that encode a list's elements (list)
+	chunks  [][]byte
+	enc     []encoder // one per worker
 }
 
 func (j *jsonWriter) raw(s string) {
@@ -55,13 +67,40 @@ func (j *jsonWriter) value(v any, prefix string) {
 	if j.err != nil {
 		return
 	}
+	j.buf, j.err = appendValue(j.buf[:0], v, prefix)
+	if j.err == nil {
+		_, j.err = j.w.Write(j.buf)
+	}
+}
+
+// appendValue appends v as indented JSON, its lines after the first
+// starting with prefix.
+func appendValue(dst []byte, v any, prefix string) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		j.err = err
-		return
+		return dst, err
 	}
-	j.buf = indent(j.buf[:0], b, prefix, "  ")
-	_, j.err = j.w.Write(j.buf)
+	return indent(dst, b, prefix, "  "), nil
+}
+
+// encoder encodes values as json.Marshal does, into a buffer it reuses
+// (Marshal returns a new slice for every value).
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// appendValue is appendValue without the allocation of Marshal's result.
+func (e *encoder) appendValue(dst []byte, v any, prefix string) ([]byte, error) {
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.buf)
+	}
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return dst, err
+	}
+	b := e.buf.Bytes()
+	return indent(dst, b[:len(b)-1], prefix, "  "), nil // Encode adds a newline
 }
 
 // indent appends src, compact JSON as json.Marshal writes it, to dst
@@ -125,7 +164,14 @@ func (j *jsonWriter) field(name string, v any, last bool) {
 	j.raw("\n")
 }
 
-// list writes a top-level array member element by element.
+// listChunk is how many elements of a list one goroutine encodes at a
+// time: enough to make the hand-over cheap, few enough that the workers
+// finish a round together.
+const listChunk = 64
+
+// list writes a top-level array member element by element: on one
+// goroutine, or in rounds of j.workers chunks encoded at once and written
+// in order.
 func list[T any](j *jsonWriter, name string, xs []T) {
 	j.raw("  ")
 	j.value(name, "")
@@ -134,13 +180,54 @@ func list[T any](j *jsonWriter, name string, xs []T) {
 		return
 	}
 	j.raw(": [\n")
-	for i := range xs {
-		j.raw("    ")
-		j.value(&xs[i], "    ")
+	// element appends the i-th element's line (or lines) to dst.
+	element := func(e *encoder, dst []byte, i int) ([]byte, error) {
+		dst = append(dst, "    "...)
+		dst, err := e.appendValue(dst, &xs[i], "    ")
 		if i < len(xs)-1 {
-			j.raw(",")
+			dst = append(dst, ',')
 		}
-		j.raw("\n")
+		return append(dst, '\n'), err
+	}
+	if j.workers == 1 || len(xs) <= listChunk {
+		for i := range xs {
+			if j.err != nil {
+				return
+			}
+			j.buf, j.err = element(&j.enc[0], j.buf[:0], i)
+			if j.err == nil {
+				_, j.err = j.w.Write(j.buf)
+			}
+		}
+	} else {
+		j.chunks = append(j.chunks[:0], make([][]byte, j.workers)...)
+		errs := make([]error, j.workers)
+		for round := 0; round < len(xs) && j.err == nil; round += j.workers * listChunk {
+			var wg sync.WaitGroup
+			for k := range j.workers {
+				from := round + k*listChunk
+				if from >= len(xs) {
+					j.chunks[k] = j.chunks[k][:0]
+					continue
+				}
+				wg.Go(func() {
+					b := j.chunks[k][:0]
+					for i := from; i < min(from+listChunk, len(xs)) && errs[k] == nil; i++ {
+						b, errs[k] = element(&j.enc[k], b, i)
+					}
+					j.chunks[k] = b
+				})
+			}
+			wg.Wait()
+			for k, b := range j.chunks {
+				if j.err == nil {
+					j.err = errs[k]
+				}
+				if j.err == nil {
+					_, j.err = j.w.Write(b)
+				}
+			}
+		}
 	}
 	j.raw("  ],\n")
 }

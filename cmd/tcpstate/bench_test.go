@@ -21,6 +21,7 @@ import (
 	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/capture"
 	"github.com/tcpstate/tcpstate/reassembly/synth"
+	"github.com/tcpstate/tcpstate/report"
 )
 
 // synthCapture writes a header-only (snaplen 96) Ethernet capture of n
@@ -276,4 +277,36 @@ func TestProfileIsTcpstatesAndNamesNoMachine(t *testing.T) {
 			t.Errorf("default.pgo names a path under %s: regenerate it with scripts/pgo.sh", p)
 		}
 	}
+}
+
+// BenchmarkJSON measures the rendering the pipeline benchmarks leave out:
+// the JSON report of the benchmark capture (default limits: 10,000
+// connections listed first, then as many notable ones; about 68 MB), on
+// one goroutine and with the long lists encoded on two.
+func BenchmarkJSON(b *testing.B) {
+	an := analysis{cfg: fsm.DefaultConfig(), lim: report.DefaultLimits(), jobs: 2}
+	rep, err := an.analyze(context.Background(), []string{"-"}, bytes.NewReader(benchCapture(b)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run("workers"+strconv.Itoa(workers), func(b *testing.B) {
+			var n countingWriter
+			for b.Loop() {
+				if err := report.JSONOn(&n, rep, workers); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(n) / int64(b.N))
+			b.ReportMetric(float64(len(rep.Connections)), "conns")
+		})
+	}
+}
+
+// countingWriter counts the bytes written to it.
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
 }

@@ -480,7 +480,7 @@ func write(o *options, format string, rep *report.Report, stdout io.Writer) erro
 	render := func(w io.Writer, tty bool) error {
 		switch format {
 		case "json":
-			return report.JSON(w, rep)
+			return report.JSONOn(w, rep, o.jobs) // -j cores encode the long lists
 		case "html":
 			return report.HTML(w, rep, report.HTMLOptions{LaddersPerKind: o.htmlLadders, Connections: o.htmlConns, Options: "tcpstate " + strings.Join(o.args, " ")})
 		}
