@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/tcpstate/tcpstate/fsm"
@@ -13,8 +14,10 @@ import (
 // TestJSONOnSameBytesForAnyWorkers renders reports whose lists are empty,
 // shorter than a chunk, a chunk give or take one, and many rounds long,
 // with 1 to 8 workers: every rendering is encoding/json's own indented
-// bytes (json.MarshalIndent of the whole report).
+// bytes (json.MarshalIndent of the whole report). GOMAXPROCS is raised so
+// that JSONOn does not cap the workers at this machine's cores.
 func TestJSONOnSameBytesForAnyWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
 	for _, n := range []int{0, 1, 2, listChunk - 1, listChunk, listChunk + 1, 2*listChunk + 1, 1000} {
 		r := Build("tcpstate test", reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0}, mixed(n), fsm.DefaultConfig())
 		want, err := json.MarshalIndent(r, "", "  ")
