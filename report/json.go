@@ -108,49 +108,66 @@ func (e *encoder) appendValue(dst []byte, v any, prefix string) ([]byte, error) 
 
 // indent appends src, compact JSON as json.Marshal writes it, to dst
 // indented as json.Indent would (the same bytes), several times faster:
-// it trusts src to be valid and only tracks strings and nesting.
+// it trusts src to be valid, only tracks strings and nesting, and copies
+// the runs between the places it breaks or spaces in one go.
 func indent(dst, src []byte, prefix, ind string) []byte {
-	depth := 0
-	newline := func() {
-		dst = append(dst, '\n')
-		dst = append(dst, prefix...)
-		for range depth {
-			dst = append(dst, ind...)
-		}
-	}
+	depth, start := 0, 0 // start: the first byte not yet copied
 	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch c {
+		switch src[i] {
 		case '"':
-			j := i + 1
-			for ; j < len(src) && src[j] != '"'; j++ {
-				if src[j] == '\\' {
-					j++
-				}
-			}
-			dst = append(dst, src[i:j+1]...)
-			i = j
+			i = stringEnd(src, i)
 		case '{', '[':
-			dst = append(dst, c)
 			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
-				dst = append(dst, src[i+1])
-				i++
+				i++ // empty: stays as it is
 				continue
 			}
+			dst = append(dst, src[start:i+1]...)
 			depth++
-			newline()
+			dst = newline(dst, prefix, ind, depth)
+			start = i + 1
 		case '}', ']':
+			dst = append(dst, src[start:i]...)
 			depth--
-			newline()
-			dst = append(dst, c)
+			dst = newline(dst, prefix, ind, depth)
+			start = i // the bracket goes with the next run
 		case ',':
-			dst = append(dst, c)
-			newline()
+			dst = append(dst, src[start:i+1]...)
+			dst = newline(dst, prefix, ind, depth)
+			start = i + 1
 		case ':':
-			dst = append(dst, ':', ' ')
-		default:
-			dst = append(dst, c)
+			dst = append(dst, src[start:i+1]...)
+			dst = append(dst, ' ')
+			start = i + 1
 		}
+	}
+	return append(dst, src[start:]...)
+}
+
+// stringEnd returns the index of the quote that closes the string opening
+// at src[i]: the next quote not escaped by an odd number of backslashes.
+func stringEnd(src []byte, i int) int {
+	for j := i + 1; ; j++ {
+		k := bytes.IndexByte(src[j:], '"')
+		if k < 0 {
+			return len(src) - 1
+		}
+		j += k
+		n := 0
+		for b := j - 1; b > i && src[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j
+		}
+	}
+}
+
+// newline appends a line break and the indentation of depth.
+func newline(dst []byte, prefix, ind string, depth int) []byte {
+	dst = append(dst, '\n')
+	dst = append(dst, prefix...)
+	for range depth {
+		dst = append(dst, ind...)
 	}
 	return dst
 }
