@@ -32,7 +32,7 @@ const pageSize = 4096
 // safe for concurrent use.
 type Pool[T any] struct {
 	chunk []T
-	next  int // the size of the next chunk, in values
+	next  int // the size of the last chunk, in values (the next doubles it, up to maxChunk)
 }
 
 // New returns a pointer to a zero T.
