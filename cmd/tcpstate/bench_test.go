@@ -139,17 +139,14 @@ func benchPipeline(b *testing.B, data []byte, jobs int) {
 	b.SetBytes(int64(len(data)))
 	var pkts uint64
 	for b.Loop() {
-		src, err := capture.NewSource([]capture.Input{{Name: "bench", R: bytes.NewReader(data)}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		src := benchSource(b, data)
 		p := &pipeline{cfg: fsm.DefaultConfig(), jobs: jobs}
 		if _, _, err := p.run(context.Background(), src); err != nil {
 			b.Fatal(err)
 		}
 		pkts += src.Stats().Packets
 	}
-	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
+	reportRate(b, pkts, pkts)
 }
 
 // TestSynthCaptureReplays checks the benchmark's capture is what it claims:
@@ -176,20 +173,14 @@ func BenchmarkBareLoop(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	var pkts, sum uint64
 	for b.Loop() {
-		src, err := capture.NewSource([]capture.Input{{Name: "bench", R: bytes.NewReader(data)}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		src := benchSource(b, data)
 		var seg reassembly.Segment
 		for src.Next(&seg) == nil {
 			sum += uint64(shardOf(&seg, 1<<30, 0))
 		}
 		pkts += src.Stats().Packets
 	}
-	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
-	if sum == 0 {
-		b.Fatal("no packets")
-	}
+	reportRate(b, pkts, sum)
 }
 
 // BenchmarkFloorTable is a yardstick for the "within 2x of the bare loop"
@@ -220,10 +211,7 @@ func BenchmarkFloorTable(b *testing.B) {
 	var pkts, sum uint64
 	slots := make([]int32, 1<<bits)
 	for b.Loop() {
-		src, err := capture.NewSource([]capture.Input{{Name: "bench", R: bytes.NewReader(data)}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		src := benchSource(b, data)
 		for i := range slots {
 			slots[i] = empty
 		}
@@ -291,10 +279,7 @@ func BenchmarkFloorTable(b *testing.B) {
 		}
 		pkts += src.Stats().Packets
 	}
-	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
-	if sum == 0 {
-		b.Fatal("no packets")
-	}
+	reportRate(b, pkts, sum)
 }
 
 // BenchmarkAssemblerOnly is a second floor, between the bare loop and the
@@ -308,10 +293,7 @@ func BenchmarkAssemblerOnly(b *testing.B) {
 	linger := fsm.DefaultConfig().Linger()
 	var pkts uint64
 	for b.Loop() {
-		src, err := capture.NewSource([]capture.Input{{Name: "bench", R: bytes.NewReader(data)}})
-		if err != nil {
-			b.Fatal(err)
-		}
+		src := benchSource(b, data)
 		asm := reassembly.NewAssembler(nopHandler{linger})
 		clock := &sweepClock{every: linger / 4}
 		var seg reassembly.Segment
@@ -324,7 +306,7 @@ func BenchmarkAssemblerOnly(b *testing.B) {
 		asm.Flush(clock.max)
 		pkts += src.Stats().Packets
 	}
-	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
+	reportRate(b, pkts, pkts)
 }
 
 // nopHandler tracks nothing: a connection is done once idle for linger.
@@ -414,4 +396,23 @@ type countingWriter int64
 func (w *countingWriter) Write(p []byte) (int, error) {
 	*w += countingWriter(len(p))
 	return len(p), nil
+}
+
+// benchSource returns a capture.Source reading data, the benchmark capture.
+func benchSource(b *testing.B, data []byte) *capture.Source {
+	src, err := capture.NewSource([]capture.Input{{Name: "bench", R: bytes.NewReader(data)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src
+}
+
+// reportRate reports pkts per second of the benchmark's time; sum, the
+// loop's checksum of what it computed, must not be zero (the loop ran, and
+// its work was not optimised away).
+func reportRate(b *testing.B, pkts, sum uint64) {
+	b.ReportMetric(float64(pkts)/b.Elapsed().Seconds(), "pkts/s")
+	if sum == 0 {
+		b.Fatal("no packets")
+	}
 }
