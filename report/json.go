@@ -106,6 +106,21 @@ func (e *encoder) appendValue(dst []byte, v any, prefix string) ([]byte, error) 
 	return indent(dst, b[:len(b)-1], prefix, "  "), nil // Encode adds a newline
 }
 
+// appendElement appends a list element, indented one level: by its own
+// appender (jsonappend.go) when it has one that can write it, else by
+// encoding/json.
+func appendElement(e *encoder, dst []byte, v any) ([]byte, error) {
+	if a, ok := v.(jsonAppender); ok {
+		n := len(dst)
+		out, ok := a.appendJSON(dst, "    ")
+		if ok {
+			return out, nil
+		}
+		dst = out[:n]
+	}
+	return e.appendValue(dst, v, "    ")
+}
+
 // indent appends src, compact JSON as json.Marshal writes it, to dst
 // indented as json.Indent would (the same bytes), several times faster:
 // it trusts src to be valid, only tracks strings and nesting, and copies
@@ -203,7 +218,7 @@ func list[T any](j *jsonWriter, name string, xs []T) {
 	// element appends the i-th element's line (or lines) to dst.
 	element := func(e *encoder, dst []byte, i int) ([]byte, error) {
 		dst = append(dst, "    "...)
-		dst, err := e.appendValue(dst, &xs[i], "    ")
+		dst, err := appendElement(e, dst, &xs[i])
 		if i < len(xs)-1 {
 			dst = append(dst, ',')
 		}
