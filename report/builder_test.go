@@ -5,7 +5,9 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -341,6 +343,34 @@ func TestServicesBeyondTheTable(t *testing.T) {
 		}
 		if sum != len(cs) {
 			t.Errorf("trial %d: %d connections in the table and other services; want %d", trial, sum, len(cs))
+		}
+	}
+}
+
+// TestReportOnSameForAnyWorkers renders a report of 1,500 groups (more
+// than renderGroups splits) on 1 to 4 goroutines: the same JSON bytes.
+// GOMAXPROCS is raised so that ReportOn does not cap the workers.
+func TestReportOnSameForAnyWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	b := NewBuilder(Limits{})
+	for i := range 3000 {
+		id := uint64(i + 1)
+		cl := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i / 2 >> 8), byte(i / 2)}), uint16(30000+i))
+		c := &fsm.Conn{ID: id, First: t0, Last: t0.Add(time.Second), FirstFrame: id * 10}
+		c.Client = fsm.Endpoint{Addr: cl, State: fsm.TimeWait}
+		c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
+		c.Findings = []fsm.Finding{{Kind: fsm.KindTimeWait, Severity: fsm.Info, Endpoint: cl, Role: fsm.Client,
+			Peer: srv, Since: t0.Add(time.Duration(i) * time.Millisecond), Duration: time.Duration(i%5) * time.Second, Frames: []uint64{id*10 + 3}}}
+		b.Add(c)
+	}
+	st := reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0}
+	want := render(t, b.Report("t", st, fsm.DefaultConfig()))
+	if n := strings.Count(want, `"headline"`); n != 1500 {
+		t.Fatalf("%d groups, want 1500", n)
+	}
+	for workers := 2; workers <= 4; workers++ {
+		if got := render(t, b.ReportOn("t", st, fsm.DefaultConfig(), workers)); got != want {
+			t.Fatalf("%d workers: %s", workers, firstLineDiff(got, want))
 		}
 	}
 }

@@ -202,8 +202,8 @@ func headline(g *Group) string {
 }
 
 // groupExplanation explains a group of several findings through its first
-// member, whose paragraph names real endpoints and frames.
-func groupExplanation(g *Group) string {
-	ex := g.agg.example
-	return fmt.Sprintf("On connection #%d, for example: %s", ex.conn, explain(&ex.f))
+// member, whose paragraph (example, explain's) names real endpoints and
+// frames.
+func groupExplanation(g *Group, example string) string {
+	return fmt.Sprintf("On connection #%d, for example: %s", g.agg.example.conn, example)
 }

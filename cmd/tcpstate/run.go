@@ -399,7 +399,7 @@ func (an analysis) analyzeSource(ctx context.Context, p *pipeline, src segmentSo
 	// them before the report is rendered, so that the heap the collector
 	// grows to follows what the report keeps, not the peak of the stream.
 	runtime.GC()
-	return b.Report("tcpstate "+version, st, an.cfg), nil
+	return b.ReportOn("tcpstate "+version, st, an.cfg, an.jobs), nil // groups on the -j cores
 }
 
 // defaultMaxConns bounds the connections tracked at once: about 4.5 KB
