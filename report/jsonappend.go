@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tcpstate/tcpstate/fsm"
 )
 
 // The long lists' elements (Connection, Finding, Group: nearly all of a
@@ -247,12 +249,17 @@ func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, bool) {
 	return o.close()
 }
 
+// finding writes the four members a Finding and a Group begin with.
+func (o *obj) finding(k fsm.Kind, s fsm.Severity, endpoint string, r fsm.Role) {
+	o.text("kind", k)
+	o.text("severity", s)
+	o.str("endpoint", endpoint)
+	o.text("role", r)
+}
+
 func (f *Finding) appendJSON(dst []byte, prefix string) ([]byte, bool) {
 	o := openObj(dst, prefix)
-	o.text("kind", f.Kind)
-	o.text("severity", f.Severity)
-	o.str("endpoint", f.Endpoint)
-	o.text("role", f.Role)
+	o.finding(f.Kind, f.Severity, f.Endpoint, f.Role)
 	o.str("peer", f.Peer)
 	o.uint("connection", f.Connection)
 	o.time("since", f.Since)
@@ -268,10 +275,7 @@ func (f *Finding) appendJSON(dst []byte, prefix string) ([]byte, bool) {
 
 func (g *Group) appendJSON(dst []byte, prefix string) ([]byte, bool) {
 	o := openObj(dst, prefix)
-	o.text("kind", g.Kind)
-	o.text("severity", g.Severity)
-	o.str("endpoint", g.Endpoint)
-	o.text("role", g.Role)
+	o.finding(g.Kind, g.Severity, g.Endpoint, g.Role)
 	o.uints("connections", g.Connections)
 	o.int("count", g.Count)
 	o.time("oldest", g.Oldest)

@@ -133,6 +133,15 @@ func benchCapture(b *testing.B) []byte {
 	return benchData
 }
 
+// benchInput is the benchmark capture, with the benchmark set to report
+// allocations and bytes per second.
+func benchInput(b *testing.B) []byte {
+	data := benchCapture(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	return data
+}
+
 func benchPipeline(b *testing.B, data []byte, jobs int) {
 	setGCWorkers(jobs) // the collector's headroom, as the command sets it
 	b.ReportAllocs()
@@ -168,9 +177,7 @@ func TestSynthCaptureReplays(t *testing.T) {
 // BenchmarkBareLoop is the floor the pipeline is measured against: read the
 // capture, decode the headers and hash the four-tuple, nothing else.
 func BenchmarkBareLoop(b *testing.B) {
-	data := benchCapture(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
+	data := benchInput(b)
 	var pkts, sum uint64
 	for b.Loop() {
 		src := benchSource(b, data)
@@ -193,9 +200,7 @@ func BenchmarkBareLoop(b *testing.B) {
 // is the yardstick of what reading and decoding cost with the standard
 // stack.
 func BenchmarkBareLoopGopacket(b *testing.B) {
-	data := benchCapture(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
+	data := benchInput(b)
 	var (
 		eth     layers.Ethernet
 		ip4     layers.IPv4
@@ -249,9 +254,7 @@ func BenchmarkBareLoopGopacket(b *testing.B) {
 // time); a record is freed at the ACK after both FINs, or at an RST, and
 // reused. No RFC state machine, no timers, no findings, no report.
 func BenchmarkFloorTable(b *testing.B) {
-	data := benchCapture(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
+	data := benchInput(b)
 	type record struct {
 		key   reassembly.Key
 		nxt   [2]uint32
@@ -344,9 +347,7 @@ func BenchmarkFloorTable(b *testing.B) {
 // sequence tracking (reassembly.Assembler, with sweeps), but a handler that
 // does nothing: no state machine, no findings, no report.
 func BenchmarkAssemblerOnly(b *testing.B) {
-	data := benchCapture(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
+	data := benchInput(b)
 	linger := fsm.DefaultConfig().Linger()
 	var pkts uint64
 	for b.Loop() {
