@@ -110,32 +110,28 @@ func (o *obj) float(name string, f float64) {
 	o.ok = o.ok && ok
 }
 
-func (o *obj) uints(name string, vs []uint64) {
+// array writes a list member: null when vs is nil, [] when empty, else
+// one element per line, each written by elem (at o.b's end).
+func array[T any](o *obj, name string, vs []T, elem func(*T)) {
 	o.key(name)
 	if vs == nil {
 		o.b = append(o.b, "null"...)
 		return
 	}
 	o.b = openArray(o.b, len(vs))
-	for i, v := range vs {
+	for i := range vs {
 		o.b = o.elem(o.b, i)
-		o.b = strconv.AppendUint(o.b, v, 10)
+		elem(&vs[i])
 	}
 	o.b = o.closeArray(o.b, len(vs))
 }
 
+func (o *obj) uints(name string, vs []uint64) {
+	array(o, name, vs, func(v *uint64) { o.b = strconv.AppendUint(o.b, *v, 10) })
+}
+
 func (o *obj) strs(name string, vs []string) {
-	o.key(name)
-	if vs == nil {
-		o.b = append(o.b, "null"...)
-		return
-	}
-	o.b = openArray(o.b, len(vs))
-	for i, v := range vs {
-		o.b = o.elem(o.b, i)
-		o.b = appendJSONString(o.b, v)
-	}
-	o.b = o.closeArray(o.b, len(vs))
+	array(o, name, vs, func(v *string) { o.b = appendJSONString(o.b, *v) })
 }
 
 // An array member's elements are one level deeper than its key.
@@ -174,16 +170,15 @@ func (o *obj) perDir(name string, p PerDir) {
 	o.b, _ = in.close()
 }
 
+// member closes an object written inside o, keeping o's buffer.
+func (o *obj) member(in *obj) {
+	var ok bool
+	o.b, ok = in.close()
+	o.ok = o.ok && ok
+}
+
 func (o *obj) changes(name string, cs []Change) {
-	o.key(name)
-	if cs == nil {
-		o.b = append(o.b, "null"...)
-		return
-	}
-	o.b = openArray(o.b, len(cs))
-	for i := range cs {
-		c := &cs[i]
-		o.b = o.elem(o.b, i)
+	array(o, name, cs, func(c *Change) {
 		in := openObj(o.b, o.inner())
 		in.time("time", c.Time)
 		in.uint("frame", c.Frame)
@@ -192,30 +187,21 @@ func (o *obj) changes(name string, cs []Change) {
 		if c.Presumed {
 			in.bool("presumed", true)
 		}
-		var ok bool
-		o.b, ok = in.close()
-		o.ok = o.ok && ok
-	}
-	o.b = o.closeArray(o.b, len(cs))
+		o.member(&in)
+	})
 }
 
+// anomalies is only called with some: the member is omitted when empty.
 func (o *obj) anomalies(name string, as []Anomaly) {
-	o.key(name)
-	o.b = openArray(o.b, len(as)) // omitempty: never nil here
-	for i := range as {
-		a := &as[i]
-		o.b = o.elem(o.b, i)
+	array(o, name, as, func(a *Anomaly) {
 		in := openObj(o.b, o.inner())
 		in.str("endpoint", a.Endpoint)
 		in.uint("frame", a.Frame)
 		in.text("state", a.State)
 		in.text("event", a.Event)
 		in.str("reason", a.Reason)
-		var ok bool
-		o.b, ok = in.close()
-		o.ok = o.ok && ok
-	}
-	o.b = o.closeArray(o.b, len(as))
+		o.member(&in)
+	})
 }
 
 func (c *Connection) appendJSON(dst []byte, prefix string) ([]byte, bool) {
