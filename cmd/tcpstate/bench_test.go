@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -148,14 +149,20 @@ func benchPipeline(b *testing.B, data []byte, jobs int) {
 	b.SetBytes(int64(len(data)))
 	var pkts uint64
 	for b.Loop() {
-		src := benchSource(b, data)
-		p := &pipeline{cfg: fsm.DefaultConfig(), jobs: jobs}
-		if _, _, err := p.run(context.Background(), src); err != nil {
-			b.Fatal(err)
-		}
-		pkts += src.Stats().Packets
+		pkts += pipelineOnce(b, data, jobs)
 	}
 	reportRate(b, pkts, pkts)
+}
+
+// pipelineOnce runs the pipeline over data on jobs workers and returns the
+// packets read.
+func pipelineOnce(b *testing.B, data []byte, jobs int) uint64 {
+	src := benchSource(b, data)
+	p := &pipeline{cfg: fsm.DefaultConfig(), jobs: jobs}
+	if _, _, err := p.run(context.Background(), src); err != nil {
+		b.Fatal(err)
+	}
+	return src.Stats().Packets
 }
 
 // TestSynthCaptureReplays checks the benchmark's capture is what it claims:
@@ -180,14 +187,22 @@ func BenchmarkBareLoop(b *testing.B) {
 	data := benchInput(b)
 	var pkts, sum uint64
 	for b.Loop() {
-		src := benchSource(b, data)
-		var seg reassembly.Segment
-		for src.Next(&seg) == nil {
-			sum += uint64(shardOf(&seg, 1<<30, 0))
-		}
-		pkts += src.Stats().Packets
+		n, h := bareLoop(b, data)
+		pkts, sum = pkts+n, sum+h
 	}
 	reportRate(b, pkts, sum)
+}
+
+// bareLoop reads data, decodes every packet and hashes its four-tuple with
+// tcpstate's own reader and decoder; it returns the packets and the sum of
+// the hashes.
+func bareLoop(b *testing.B, data []byte) (pkts, sum uint64) {
+	src := benchSource(b, data)
+	var seg reassembly.Segment
+	for src.Next(&seg) == nil {
+		sum += uint64(shardOf(&seg, 1<<30, 0))
+	}
+	return src.Stats().Packets, sum
 }
 
 // BenchmarkBareLoopGopacket is the bare loop as the project's libraries
@@ -201,6 +216,17 @@ func BenchmarkBareLoop(b *testing.B) {
 // stack.
 func BenchmarkBareLoopGopacket(b *testing.B) {
 	data := benchInput(b)
+	var pkts, sum uint64
+	for b.Loop() {
+		n, h := gopacketLoop(b, data)
+		pkts, sum = pkts+n, sum+h
+	}
+	reportRate(b, pkts, sum)
+}
+
+// gopacketLoop is BenchmarkBareLoopGopacket's loop over data: it returns
+// the packets read and the sum of their four-tuples' hashes.
+func gopacketLoop(b *testing.B, data []byte) (pkts, sum uint64) {
 	var (
 		eth     layers.Ethernet
 		ip4     layers.IPv4
@@ -210,39 +236,97 @@ func BenchmarkBareLoopGopacket(b *testing.B) {
 	)
 	parser := gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &eth, &ip4, &ip6, &tcp)
 	parser.IgnoreUnsupported = true
-	var pkts, sum uint64
-	for b.Loop() {
-		r, err := pcapgo.NewReader(bytes.NewReader(data))
+	r, err := pcapgo.NewReader(bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for {
+		frame, _, err := r.ZeroCopyReadPacketData()
 		if err != nil {
-			b.Fatal(err)
+			return pkts, sum
 		}
-		for {
-			frame, _, err := r.ZeroCopyReadPacketData()
-			if err != nil {
-				break
+		pkts++
+		// Header-only records end inside the payload: the parser
+		// reports that after decoding TCP, which is all we use.
+		_ = parser.DecodeLayers(frame, &decoded)
+		var net gopacket.Flow
+		haveNet, haveTCP := false, false
+		for _, t := range decoded {
+			switch t {
+			case layers.LayerTypeIPv4:
+				net, haveNet = ip4.NetworkFlow(), true
+			case layers.LayerTypeIPv6:
+				net, haveNet = ip6.NetworkFlow(), true
+			case layers.LayerTypeTCP:
+				haveTCP = true
 			}
-			pkts++
-			// Header-only records end inside the payload: the parser
-			// reports that after decoding TCP, which is all we use.
-			_ = parser.DecodeLayers(frame, &decoded)
-			var net gopacket.Flow
-			haveNet, haveTCP := false, false
-			for _, t := range decoded {
-				switch t {
-				case layers.LayerTypeIPv4:
-					net, haveNet = ip4.NetworkFlow(), true
-				case layers.LayerTypeIPv6:
-					net, haveNet = ip6.NetworkFlow(), true
-				case layers.LayerTypeTCP:
-					haveTCP = true
-				}
-			}
-			if haveNet && haveTCP {
-				sum += net.FastHash() ^ tcp.TransportFlow().FastHash()
-			}
+		}
+		if haveNet && haveTCP {
+			sum += net.FastHash() ^ tcp.TransportFlow().FastHash()
 		}
 	}
-	reportRate(b, pkts, sum)
+}
+
+// BenchmarkTargets measures the targets as paired ratios. Every
+// iteration makes four passes over the benchmark capture, one after the
+// other, in an order that rotates: the pipeline on one worker, on two,
+// the bare loop written with gopacket, and tcpstate's own bare loop. A
+// slow phase of this shared machine (another tenant on a core or on the
+// memory bus) then falls on passes a second apart, rather than on one
+// benchmark's whole run as when the benchmarks above run one after the
+// other. Each pass starts after a collection. It reports the median of
+// each ratio over the iterations, and the worst one:
+//
+//	Mpkts/s            the pipeline on one worker (target: 3 or more)
+//	j2/j1              one worker's time over two workers' (1.7 or more)
+//	x-gopacket-loop    the pipeline's time over the gopacket loop's (2 or less)
+//	x-own-loop         the pipeline's time over tcpstate's own loop's
+//
+// Give it iterations for a median: -benchtime 10x (scripts/targets.sh).
+func BenchmarkTargets(b *testing.B) {
+	data := benchCapture(b)
+	passes := [...]func() (pkts, sum uint64){
+		func() (uint64, uint64) { setGCWorkers(1); n := pipelineOnce(b, data, 1); return n, n },
+		func() (uint64, uint64) { setGCWorkers(2); n := pipelineOnce(b, data, 2); return n, n },
+		func() (uint64, uint64) { return gopacketLoop(b, data) },
+		func() (uint64, uint64) { return bareLoop(b, data) },
+	}
+	var secs [len(passes)][]float64
+	var pkts uint64
+	for b.Loop() {
+		round := len(secs[0])
+		for k := range passes {
+			j := (k + round) % len(passes)
+			b.StopTimer()
+			runtime.GC()
+			b.StartTimer()
+			start := time.Now()
+			n, sum := passes[j]()
+			secs[j] = append(secs[j], time.Since(start).Seconds())
+			if n == 0 || sum == 0 || (pkts != 0 && n != pkts) {
+				b.Fatalf("pass %d read %d packets (sum %d), not %d", j, n, sum, pkts)
+			}
+			pkts = n
+		}
+	}
+	j1, j2, gp, own := secs[0], secs[1], secs[2], secs[3]
+	report := func(unit string, lowIsWorse bool, f func(i int) float64) {
+		v := make([]float64, len(j1))
+		for i := range v {
+			v[i] = f(i)
+		}
+		slices.Sort(v)
+		worst := v[len(v)-1]
+		if lowIsWorse {
+			worst = v[0]
+		}
+		b.ReportMetric((v[(len(v)-1)/2]+v[len(v)/2])/2, unit)
+		b.ReportMetric(worst, unit+"-worst")
+	}
+	report("Mpkts/s", true, func(i int) float64 { return float64(pkts) / j1[i] / 1e6 })
+	report("j2/j1", true, func(i int) float64 { return j1[i] / j2[i] })
+	report("x-gopacket-loop", false, func(i int) float64 { return j1[i] / gp[i] })
+	report("x-own-loop", false, func(i int) float64 { return j1[i] / own[i] })
 }
 
 // BenchmarkFloorTable is a yardstick for the "within 2x of the bare loop"
