@@ -183,11 +183,14 @@ func TestSynthCaptureReplays(t *testing.T) {
 
 // BenchmarkBareLoop is the floor the pipeline is measured against: read the
 // capture, decode the headers and hash the four-tuple, nothing else.
-func BenchmarkBareLoop(b *testing.B) {
+func BenchmarkBareLoop(b *testing.B) { benchLoop(b, bareLoop) }
+
+// benchLoop runs loop over the benchmark capture and reports its rate.
+func benchLoop(b *testing.B, loop func(*testing.B, []byte) (pkts, sum uint64)) {
 	data := benchInput(b)
 	var pkts, sum uint64
 	for b.Loop() {
-		n, h := bareLoop(b, data)
+		n, h := loop(b, data)
 		pkts, sum = pkts+n, sum+h
 	}
 	reportRate(b, pkts, sum)
@@ -214,15 +217,7 @@ func bareLoop(b *testing.B, data []byte) (pkts, sum uint64) {
 // pipeline's own reader and decoder (BenchmarkBareLoop) are faster; this
 // is the yardstick of what reading and decoding cost with the standard
 // stack.
-func BenchmarkBareLoopGopacket(b *testing.B) {
-	data := benchInput(b)
-	var pkts, sum uint64
-	for b.Loop() {
-		n, h := gopacketLoop(b, data)
-		pkts, sum = pkts+n, sum+h
-	}
-	reportRate(b, pkts, sum)
-}
+func BenchmarkBareLoopGopacket(b *testing.B) { benchLoop(b, gopacketLoop) }
 
 // gopacketLoop is BenchmarkBareLoopGopacket's loop over data: it returns
 // the packets read and the sum of their four-tuples' hashes.
