@@ -277,7 +277,7 @@ func gopacketLoop(b *testing.B, data []byte) (pkts, sum uint64) {
 //	x-gopacket-loop    the pipeline's time over the gopacket loop's (2 or less)
 //	x-own-loop         the pipeline's time over tcpstate's own loop's
 //
-// Give it iterations for a median: -benchtime 10x (scripts/targets.sh).
+// Give it iterations for a median: scripts/targets.sh runs -benchtime 20x.
 func BenchmarkTargets(b *testing.B) {
 	data := benchCapture(b)
 	passes := [...]func() (pkts, sum uint64){
