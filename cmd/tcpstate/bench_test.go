@@ -324,6 +324,57 @@ func BenchmarkTargets(b *testing.B) {
 	report("x-own-loop", false, func(i int) float64 { return j1[i] / own[i] })
 }
 
+// BenchmarkDetailCost measures what the detail of the connections that
+// may be listed costs the pipeline on one worker: each round replays the
+// benchmark's capture as the command does, and with every connection lean
+// (no ladder, no Zeek emulation: noDetail), in alternating order. It
+// reports the median of the first's time over the second's (x-detail) and
+// the share of the connections replayed in full (full-share): those that
+// open while the lists can still take them, half of this capture's, since
+// its notable connections fill their list only halfway through.
+func BenchmarkDetailCost(b *testing.B) {
+	data := benchCapture(b)
+	pass := func(lean bool) (secs float64, detailed, conns, pkts uint64) {
+		src := benchSource(b, data)
+		p := &pipeline{cfg: fsm.DefaultConfig(), jobs: 1, noDetail: lean}
+		b.StopTimer()
+		runtime.GC()
+		b.StartTimer()
+		start := time.Now()
+		bld, rs, err := p.run(context.Background(), src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		secs = time.Since(start).Seconds()
+		n, _ := bld.Counts()
+		return secs, rs.detailed, uint64(n), src.Stats().Packets
+	}
+	var ratios []float64
+	var share float64
+	for b.Loop() {
+		var t [2]float64
+		for k := range 2 {
+			lean := (len(ratios)+k)%2 == 1
+			secs, detailed, conns, pkts := pass(lean)
+			switch {
+			case pkts == 0 || conns == 0:
+				b.Fatal("no packets")
+			case lean && detailed != 0:
+				b.Fatalf("%d connections in full with noDetail", detailed)
+			case !lean:
+				share = float64(detailed) / float64(conns)
+				t[0] = secs
+			default:
+				t[1] = secs
+			}
+		}
+		ratios = append(ratios, t[0]/t[1])
+	}
+	slices.Sort(ratios)
+	b.ReportMetric((ratios[(len(ratios)-1)/2]+ratios[len(ratios)/2])/2, "x-detail")
+	b.ReportMetric(share, "full-share")
+}
+
 // BenchmarkFloorTable is a yardstick for the "within 2x of the bare loop"
 // target, not part of tcpstate: the bare loop plus the least any tracker
 // of both endpoints must do per packet, in the cheapest layout. An

@@ -153,3 +153,44 @@ func reportBytes(t *testing.T, data []byte, listed, jobs int, full bool) []byte 
 	}
 	return b.Bytes()
 }
+
+// TestDetailedCount: the pipeline counts the connections it replays in
+// full. With lists long enough for every connection, all of them; with
+// short lists on a long capture, only those that opened while the lists
+// could take them (fewer than a third here); with noDetail, none, and the
+// listed connections then have no Zeek verdict (nor ladder).
+func TestDetailedCount(t *testing.T) {
+	var buf bytes.Buffer
+	if _, err := synth.Write(&buf, synth.Config{Conns: 8000, Rate: 20, Seed: 12, Mix: synth.Mix{synth.Normal: 20, synth.Refused: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		listed   int
+		noDetail bool
+		min, max uint64
+	}{{10000, false, 8000, 8000}, {30, false, 30, 2600}, {10000, true, 0, 0}} {
+		src, err := capture.NewSource([]capture.Input{{Name: "x", R: bytes.NewReader(buf.Bytes())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &pipeline{cfg: fsm.DefaultConfig(), jobs: 1, lim: report.Limits{Connections: c.listed}, noDetail: c.noDetail}
+		b, rs, err := p.run(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := b.Counts(); n != 8000 || rs.detailed < c.min || rs.detailed > c.max {
+			t.Fatalf("%d listed, noDetail %v: %d of %d connections in full, want %d to %d", c.listed, c.noDetail, rs.detailed, n, c.min, c.max)
+		}
+		t.Logf("%d listed, noDetail %v: %d connections in full", c.listed, c.noDetail, rs.detailed)
+		rep := b.Report("tcpstate", src.Stats(), p.cfg)
+		var verdicts int
+		for _, lc := range rep.Connections {
+			if lc.ZeekConnState != "" && lc.ZeekHistory != "" {
+				verdicts++
+			}
+		}
+		if want := len(rep.Connections); c.noDetail && verdicts != 0 || !c.noDetail && verdicts != want {
+			t.Fatalf("%d listed, noDetail %v: %d of %d listed connections have a Zeek verdict", c.listed, c.noDetail, verdicts, want)
+		}
+	}
+}

@@ -64,6 +64,9 @@ type pipeline struct {
 	// fullDetail keeps the ladder and the Zeek emulation for every
 	// connection, even those the report can no longer list (tests).
 	fullDetail bool
+	// noDetail replays every connection lean, so that the lists show no
+	// ladder and no Zeek verdict (benchmarks: what the detail costs).
+	noDetail bool
 	// shardSalt changes which connections share a worker (tests: the
 	// report must not depend on the split).
 	shardSalt uint64
@@ -88,8 +91,9 @@ func (p *pipeline) begin(src segmentSource, ws []*worker) {
 
 // runStats is what the run learned beyond the report.
 type runStats struct {
-	peak    int    // most connections tracked at once
-	evicted uint64 // connections evicted by maxConns
+	peak     int    // most connections tracked at once
+	evicted  uint64 // connections evicted by maxConns
+	detailed uint64 // connections replayed in full (not lean)
 }
 
 // ctxEvery is how many packets pass between checks for cancellation.
@@ -115,6 +119,8 @@ type worker struct {
 	opens  uint64
 	limit  uint64
 	cut    bool // the Builder knows its later connections are not among the first
+
+	detailed uint64 // connections its Tracker replays in full (Tracker.Detail said yes)
 }
 
 func (p *pipeline) newWorker(i int) *worker {
@@ -131,7 +137,11 @@ func (p *pipeline) newWorker(i int) *worker {
 	full := p.stream != nil || p.moments != nil || p.view != nil || p.fullDetail
 	w.tr.Detail = func(id uint64) bool {
 		w.opened(id)
-		return full || w.b.MayList(id)
+		if p.noDetail || !full && !w.b.MayList(id) {
+			return false
+		}
+		w.detailed++
+		return true
 	}
 	w.asm = reassembly.NewAssembler(w.tr)
 	if p.maxConns > 0 {
@@ -247,6 +257,7 @@ func (p *pipeline) run(ctx context.Context, src segmentSource) (*report.Builder,
 			return nil, runStats{}, w.err
 		}
 		rs.evicted += w.asm.Evicted()
+		rs.detailed += w.detailed
 	}
 	b := ws[0].b
 	for _, w := range ws[1:] {
