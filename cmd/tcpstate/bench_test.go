@@ -115,7 +115,7 @@ func benchCapture(b *testing.B) []byte {
 	if benchData == nil {
 		n := 200000
 		if v, err := strconv.Atoi(os.Getenv("TCPSTATE_BENCH_CONNS")); err == nil && v > 0 {
-			n = v // a smaller run for slow tools: valgrind --tool=cachegrind
+			n = v // smaller for slow tools (valgrind), or longer (scripts/targets.sh)
 		}
 		var buf bytes.Buffer
 		if _, err := synth.Write(&buf, synth.Config{Conns: n, Rate: 130, Seed: 7}); err != nil {
