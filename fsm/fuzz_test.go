@@ -78,6 +78,13 @@ func FuzzTracker(f *testing.F) {
 		0x18, 0, 5, 100, 1, 64, 0x91, 0, 5, 0, 1, 64, 0x11, 0, 6, 0, 1, 64, 0x90, 0, 6, 0, 255, 64})
 	f.Add([]byte{0x22, 0, 0, 0, 1, 64, 0x94 | 0x20, 0, 5, 0, 1, 0})
 	f.Add([]byte{0x42, 0, 0, 0, 1, 64, 0xD2, 0, 5, 0, 1, 64, 0x50, 0, 5, 0, 1, 64, 0x51, 0, 5, 0, 0, 64, 0xD1, 0, 5, 0, 0, 64, 0x50, 0, 6, 0, 1, 64, 0xD0, 0, 6, 0, 1, 64})
+	// A transfer that outgrows the records of Zeek's deferred emulation,
+	// with zero windows both ways, then both FINs.
+	long := []byte{0x02, 0, 0, 0, 1, 64, 0x92, 0, 5, 0, 1, 64, 0x10, 0, 5, 0, 1, 64}
+	for i := range 2 * zeekRecs {
+		long = append(long, 0x18, 10, 5, 10, 1, byte(i%3)*64, 0x90, 0, 15, 0, 1, byte(i%2)*64)
+	}
+	f.Add(append(long, 0x11, 10, 5, 0, 1, 64, 0x91, 0, 6, 0, 1, 0, 0x10, 1, 6, 0, 1, 64))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		segs := fuzzSegments(data)
 		if len(segs) == 0 {
@@ -89,6 +96,12 @@ func FuzzTracker(f *testing.F) {
 		plainPath = true
 		if !reflect.DeepEqual(conns, slow) {
 			t.Fatalf("the shortcut for plain ACKs changed the replay:\nwith    %+v\nwithout %+v", conns, slow)
+		}
+		deferZeek = false // nor Zeek's emulation deferred (replayDetail)
+		eager := fuzzReplay(segs)
+		deferZeek = true
+		if !reflect.DeepEqual(conns, eager) {
+			t.Fatalf("deferring Zeek's emulation changed the replay:\ndeferred %+v\neager    %+v", conns, eager)
 		}
 		var packets uint64
 		for _, c := range conns {

@@ -15,15 +15,21 @@ import (
 // the command does, and returns every connection, copied, in close order.
 func replayCapture(t *testing.T, data []byte, lean bool) []*Conn {
 	t.Helper()
+	tr := NewTracker(DefaultConfig())
+	if lean {
+		tr.Detail = func(id uint64) bool { return id%2 == 0 }
+	}
+	return replayWith(t, tr, data)
+}
+
+// replayWith is replayCapture with the Tracker given (its OnDone is set).
+func replayWith(t *testing.T, tr *Tracker, data []byte) []*Conn {
+	t.Helper()
 	src, err := capture.NewSource([]capture.Input{{Name: "x", R: bytes.NewReader(data)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := DefaultConfig()
-	tr := NewTracker(cfg)
-	if lean {
-		tr.Detail = func(id uint64) bool { return id%2 == 0 }
-	}
+	cfg := tr.cfg
 	var out []*Conn
 	tr.OnDone = func(c *Conn) { out = append(out, c.Clone()) }
 	a := reassembly.NewAssembler(tr)

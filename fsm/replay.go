@@ -446,8 +446,9 @@ func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
 }
 
 // finish fills cn with the connection: the replay's state, the
-// assembler's counters, the ladder completed and the findings derived.
-func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn) {
+// assembler's counters, the ladder completed and the findings derived, and
+// Zeek's verdict unless keep (when set) says cn will not be shown.
+func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn, keep func(*Conn) bool) {
 	l := &rp.conn
 	l.Partial = l.Partial || c.Partial()
 	*cn = Conn{ID: l.ID, Key: l.Key, Incarnation: l.Incarnation, Roles: l.Roles, Partial: l.Partial,
@@ -471,10 +472,13 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn) {
 			rp.insertStep(st)
 		}
 	}
-	if !rp.lean {
-		cn.Zeek = rp.detail.zeek.result(rp.histories)
-	}
 	rp.findings(cn, at)
 	cn.Client, cn.Server = l.Client, l.Server
 	cn.Ladder, cn.LadderOmitted, cn.Findings = l.Ladder, l.LadderOmitted, l.Findings
+	if !rp.lean && (keep == nil || keep(cn)) {
+		if !rp.detail.eager {
+			rp.zeekCatchUp()
+		}
+		cn.Zeek = rp.detail.zeek.result(rp.histories)
+	}
 }

@@ -35,11 +35,18 @@ func DefaultConfig() Config {
 type Tracker struct {
 	cfg     Config
 	done    []*Conn
-	free    []*replay               // finished replays nobody kept, reused by Open
+	free    []freeReplay            // finished replays nobody kept, reused by Open
 	fresh   slab.Pool[replay]       // where replays come from when free is empty (see package slab)
 	details slab.Pool[replayDetail] // and their detail, for the connections that are not lean
 	hist    interner                // Zeek history strings, shared by the connections
 	out     Conn                    // the Conn handed to OnDone, reused for the next one
+	// Keep, when set, is asked at the close of each connection that is
+	// not lean (Detail said yes), with the Conn complete but for Conn.Zeek,
+	// whether it will be shown in full. When it says no, Zeek's emulation
+	// never runs for the connection (see replayDetail) and Conn.Zeek stays
+	// empty. It must say yes for every connection whose Zeek verdict is
+	// read.
+	Keep func(*Conn) bool
 	// Detail, when set, is asked at each connection's first segment
 	// whether it may ever be shown in full. When it says no, the replay
 	// skips what only a full listing shows: the ladder and the Zeek
@@ -67,6 +74,13 @@ func (t *Tracker) Conns() []*Conn {
 	return t.done
 }
 
+// freeReplay is a replay ready for reuse, with its detail at hand for
+// Open to prefetch.
+type freeReplay struct {
+	rp *replay
+	d  *replayDetail
+}
+
 // pending is a SYN or FIN from one endpoint that the capture has not yet
 // proven its peer received.
 type pending struct {
@@ -84,7 +98,7 @@ type replay struct {
 	// detail is what only a connection shown in full uses, apart from
 	// what reset always clears: nil until a connection that is not lean
 	// gets this replay, then kept with it. In a long capture nearly every
-	// connection is lean, and its replay is a kilobyte smaller.
+	// connection is lean, and its replay is 1.4 kB smaller.
 	detail *replayDetail
 	// Initial backing arrays: a typical connection's timelines fit, so a
 	// new replay allocates once.
@@ -101,12 +115,102 @@ type replay struct {
 }
 
 // replayDetail is the part of a replay that a lean one never touches:
-// Zeek's emulation and the inline buffers of the ladder and Zeek's
-// history (a typical connection's fit).
+// the inline buffer of the ladder, Zeek's emulation and the inline buffer
+// of its history (a typical connection's fit).
+//
+// Zeek's emulation is deferred. A connection's first segments are only
+// recorded, 16 bytes each of what the emulation reads; they are replayed
+// into zeek at the close, and only for a connection the report will show
+// (Tracker.Keep), or as soon as the records are full, when the emulation
+// catches up and from then on runs on each segment (eager). Most
+// connections that may be shown when they open are not shown in the end
+// (in the benchmark's capture, four in five: whether one is notable is
+// known at its close), and those never run the emulation. The verdict is
+// the same, since the emulation reads nothing but its segments, in order.
+//
+// What the segments of a connection touch comes first, so that Open can
+// prefetch it together: the ladder, the records and their count (the
+// replay is recycled a linger after its last use, and is cold).
 type replayDetail struct {
-	zeek       ZeekConn
 	ladderBuf  [10]Step
+	recs       [zeekRecs]zeekRec
+	nrecs      uint8
+	eager      bool // the emulation caught up: it is fed each segment
+	zeekUsed   bool // zeek was fed (reset must clear it)
+	zeek       ZeekConn
 	historyBuf [16]byte
+}
+
+// zeekRecs is how many segments a replayDetail records before Zeek's
+// emulation catches up: most connections have fewer.
+const zeekRecs = 24
+
+// zeekRec is a segment as Zeek's emulation reads it (ZeekConn.AddCaptured):
+// its sender, sequence and acknowledgment numbers, flags, payload length,
+// whether its window is zero and whether the capture holds its payload.
+type zeekRec struct {
+	seq, ack, len uint32
+	flags         reassembly.Flags
+	bits          uint8 // zeekFromServer | zeekWin0 | zeekFull
+}
+
+const (
+	zeekFromServer = 1 << iota // sent by the connection's server
+	zeekWin0                   // a zero window
+	zeekFull                   // the capture holds the whole payload
+)
+
+// zeekSegment gives seg to Zeek's emulation, now or later (replayDetail).
+func (rp *replay) zeekSegment(seg *reassembly.Segment) {
+	d := rp.detail
+	if !d.eager {
+		if n := int(d.nrecs); n < len(d.recs) && deferZeek {
+			r := zeekRec{seq: seg.Seq, ack: seg.Ack, len: seg.Len, flags: seg.Flags}
+			if seg.Src != rp.conn.Client.Addr {
+				r.bits |= zeekFromServer
+			}
+			if seg.Window == 0 {
+				r.bits |= zeekWin0
+			}
+			if seg.Captured >= seg.Len {
+				r.bits |= zeekFull
+			}
+			d.recs[n] = r
+			d.nrecs++
+			return
+		}
+		rp.zeekCatchUp()
+	}
+	d.zeek.AddCaptured(seg, seg.Captured)
+}
+
+// deferZeek lets tests run Zeek's emulation on each segment, to compare.
+var deferZeek = true
+
+// zeekCatchUp replays the recorded segments into Zeek's emulation, which
+// then runs on each later segment. A connection's segments are all sent by
+// its client or its server (the assembler finds it by their addresses).
+func (rp *replay) zeekCatchUp() {
+	d := rp.detail
+	d.eager, d.zeekUsed = true, true
+	var seg reassembly.Segment
+	for _, r := range d.recs[:d.nrecs] {
+		seg.Src, seg.Dst = rp.conn.Client.Addr, rp.conn.Server.Addr
+		if r.bits&zeekFromServer != 0 {
+			seg.Src, seg.Dst = seg.Dst, seg.Src
+		}
+		seg.Seq, seg.Ack, seg.Len, seg.Flags = r.seq, r.ack, r.len, r.flags
+		seg.Window = 1 // only whether it is zero is read
+		if r.bits&zeekWin0 != 0 {
+			seg.Window = 0
+		}
+		var captured uint32 // only whether it covers Len is read
+		if r.bits&zeekFull != 0 {
+			captured = r.len
+		}
+		d.zeek.AddCaptured(&seg, captured)
+	}
+	d.nrecs = 0
 }
 
 // liveConn is what a replay keeps of its Conn while the connection goes
@@ -181,9 +285,15 @@ type reuseInfo struct {
 func (t *Tracker) Open(c *reassembly.Conn) {
 	var rp *replay
 	if n := len(t.free); n > 0 {
-		rp, t.free = t.free[n-1], t.free[:n-1]
+		rp, t.free = t.free[n-1].rp, t.free[:n-1]
 		if n > 1 { // the next connection to open: by then in cache
-			prefetch.Lines(unsafe.Pointer(&t.free[n-2].replayState), unsafe.Sizeof(rp.replayState))
+			next := &t.free[n-2]
+			prefetch.Lines(unsafe.Pointer(&next.rp.replayState), unsafe.Sizeof(rp.replayState))
+			if d := next.d; d != nil {
+				// What its segments will touch if it is not lean; the
+				// pointer is kept in free, not read from the cold replay.
+				prefetch.Lines(unsafe.Pointer(d), unsafe.Offsetof(d.zeek))
+			}
 		}
 	} else {
 		rp = t.fresh.New()
@@ -240,7 +350,7 @@ func (rp *replay) endpointAt(a netip.AddrPort) *Endpoint {
 func (t *Tracker) Segment(c *reassembly.Conn, seg *reassembly.Segment, info *reassembly.SegInfo) {
 	rp := c.Data.(*replay)
 	if !rp.lean {
-		rp.detail.zeek.AddCaptured(seg, seg.Captured)
+		rp.zeekSegment(seg)
 	}
 	rp.step(c, seg, info)
 	if rp.reusedBy != nil && info.Kind&reassembly.Duplicate == 0 {
@@ -261,15 +371,15 @@ func (t *Tracker) Close(c *reassembly.Conn, at time.Time, why reassembly.CloseRe
 		}
 	}
 	if t.OnDone != nil {
-		rp.finish(c, at, &t.out)
+		rp.finish(c, at, &t.out, t.Keep)
 		rp.half = nil // the assembler recycles c
 		t.OnDone(&t.out)
 		rp.reset()
-		t.free = append(t.free, rp)
+		t.free = append(t.free, freeReplay{rp, rp.detail})
 		return
 	}
 	cn := new(Conn) // kept, with the replay's buffers, which are then not recycled
-	rp.finish(c, at, cn)
+	rp.finish(c, at, cn, nil)
 	rp.half = nil
 	t.done = append(t.done, cn)
 }
@@ -313,8 +423,11 @@ func (rp *replay) reset() {
 	ctl, can, stl, san := c.Client.Timeline, c.Client.Anomalies, c.Server.Timeline, c.Server.Anomalies
 	ladder, findings := c.Ladder, c.Findings
 	if d := rp.detail; d != nil && !rp.lean { // a lean replay left it as reset left it
-		history := d.zeek.history
-		d.zeek = ZeekConn{history: history[:0]}
+		if d.zeekUsed { // else as the last reset left it
+			history := d.zeek.history
+			d.zeek = ZeekConn{history: history[:0]}
+		}
+		d.nrecs, d.eager, d.zeekUsed = 0, false, false
 	}
 	rp.replayState = replayState{}
 	rp.synTimes, rp.synFrames = synTimes[:0], synFrames[:0]
@@ -341,7 +454,7 @@ func (t *Tracker) Prefetch(c *reassembly.Conn, step int) {
 		prefetch.Lines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState))
 		return
 	}
-	if d := rp.detail; d != nil && !rp.lean { // Zeek's state, which only such a replay reads
+	if d := rp.detail; d != nil && !rp.lean && d.eager { // Zeek's state, read at the close once eager
 		prefetch.Lines(unsafe.Pointer(&d.zeek), unsafe.Sizeof(d.zeek))
 	}
 	prefetchSlice(rp.synTimes)

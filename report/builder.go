@@ -305,6 +305,16 @@ func (b *Builder) keep(c *fsm.Conn, owned bool) {
 	}
 }
 
+// Keeps reports whether Add would keep c in the lists (keepConn), without
+// adding it: what fsm.Tracker.Keep asks before it runs what only a listed
+// connection shows. A later Add of c keeps it only if Keeps said so then.
+func (b *Builder) Keeps(c *fsm.Conn) bool {
+	if b.lim.Pin != nil && b.lim.Pin(c) {
+		return b.pinned.admits(c.ID, MaxPinned)
+	}
+	return b.admitsFirst(c.ID) || notable(c) && b.admitsNotable(c.ID)
+}
+
 // admitsNotable reports whether a connection with this ID would be kept
 // among the notable ones: this Builder's list would take it, and the
 // lists of the other Builders of the report (Share) do not prove that

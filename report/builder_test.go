@@ -374,3 +374,42 @@ func TestReportOnSameForAnyWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepsSaysWhatAddKeeps: before each Add, Keeps tells whether that
+// Add puts the connection in a list (the first ones, the notable ones or
+// the pinned ones), over connections added out of order with short lists.
+func TestKeepsSaysWhatAddKeeps(t *testing.T) {
+	cs := mixed(3000)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
+	for _, pin := range []bool{false, true} {
+		lim := Limits{Connections: 40}
+		if pin {
+			lim.Pin = func(c *fsm.Conn) bool { return c.ID%2 == 0 } // more than MaxPinned
+		}
+		b := NewBuilder(lim)
+		held := func(id uint64) bool {
+			for _, l := range [][]*fsm.Conn{b.first.items, b.notable.items, b.pinned.items} {
+				if slices.ContainsFunc(l, func(c *fsm.Conn) bool { return c.ID == id }) {
+					return true
+				}
+			}
+			return false
+		}
+		var yes, no int
+		for _, c := range cs {
+			keeps := b.Keeps(c)
+			b.Add(c)
+			if got := held(c.ID); got != keeps {
+				t.Fatalf("pin %v: connection %d: Keeps said %v, Add kept it: %v", pin, c.ID, keeps, got)
+			}
+			if keeps {
+				yes++
+			} else {
+				no++
+			}
+		}
+		if yes < 100 || no < 1000 {
+			t.Fatalf("pin %v: Keeps said yes %d times, no %d times: the test lost its teeth", pin, yes, no)
+		}
+	}
+}

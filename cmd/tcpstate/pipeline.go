@@ -143,6 +143,9 @@ func (p *pipeline) newWorker(i int) *worker {
 		w.detailed++
 		return true
 	}
+	if !full {
+		w.tr.Keep = w.b.Keeps // Zeek's verdict only for the connections listed
+	}
 	w.asm = reassembly.NewAssembler(w.tr)
 	if p.maxConns > 0 {
 		w.asm.MaxConns = max(1, (p.maxConns+p.jobs-1)/max(p.jobs, 1))
