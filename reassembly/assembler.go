@@ -157,8 +157,8 @@ func (a *Assembler) All() iter.Seq[*Conn] {
 
 // Add processes one segment. It allocates only when a connection is created.
 func (a *Assembler) Add(seg *Segment) {
-	k := KeyOf(seg.Src, seg.Dst)
-	h := k.hash()
+	var k Key
+	h := k.set(seg.Src, seg.Dst)
 	c := a.conns.get(&k, h)
 	switch {
 	case c == nil:
@@ -564,8 +564,12 @@ func (h *Half) fillHole(seq, end Seq) {
 }
 
 func (h *Half) setLast(seg *Segment, ns int64) {
-	h.last = lastSeg{seq: seg.Seq, ack: seg.Ack, tsval: seg.TSVal, tsecr: seg.TSEcr,
-		len: seg.Len, win: seg.Window, flags: seg.Flags, ns: ns}
+	// Field by field: a composite literal was built on the stack with
+	// 4-byte stores and copied with 16-byte loads, which wait for those
+	// stores to reach the cache (a failed store forward) on every packet.
+	l := &h.last
+	l.seq, l.ack, l.tsval, l.tsecr = seg.Seq, seg.Ack, seg.TSVal, seg.TSEcr
+	l.len, l.win, l.flags, l.ns = seg.Len, seg.Window, seg.Flags, ns
 }
 
 // isDuplicate reports whether seg, at ns, repeats l within DupWindow.

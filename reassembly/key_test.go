@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
@@ -102,9 +103,9 @@ func TestKeyEqualIsEquality(t *testing.T) {
 		k := base
 		switch {
 		case i < 16:
-			k.lo[i] ^= 1
+			*[]*uint64{&k.loH, &k.loL}[i/8] ^= 1 << (8 * (i % 8))
 		case i < 32:
-			k.hi[i-16] ^= 0x80
+			*[]*uint64{&k.hiH, &k.hiL}[i/8-2] ^= 0x80 << (8 * (i % 8))
 		case i < 34:
 			k.loP ^= 1 << (8 * (i - 32))
 		default:
@@ -142,12 +143,27 @@ func TestKeyOfMatchesAs16(t *testing.T) {
 		src := netip.AddrPortFrom(addr(), uint16(rng.IntN(3)))
 		dst := netip.AddrPortFrom(addr(), uint16(rng.IntN(3)))
 		a, b := src.Addr().As16(), dst.Addr().As16()
-		want := Key{lo: b, hi: a, loP: dst.Port(), hiP: src.Port()}
+		be := binary.BigEndian
+		want := Key{be.Uint64(b[:8]), be.Uint64(b[8:]), be.Uint64(a[:8]), be.Uint64(a[8:]), dst.Port(), src.Port()}
 		if endpointCompare(&a, src.Port(), &b, dst.Port()) <= 0 {
-			want = Key{lo: a, hi: b, loP: src.Port(), hiP: dst.Port()}
+			want = Key{be.Uint64(a[:8]), be.Uint64(a[8:]), be.Uint64(b[:8]), be.Uint64(b[8:]), src.Port(), dst.Port()}
 		}
-		if got := KeyOf(src, dst); got != want {
+		got := KeyOf(src, dst)
+		if got != want {
 			t.Fatalf("%d: KeyOf(%v, %v) = %v; want %v", i, src, dst, got, want)
+		}
+		var set Key
+		if h := set.set(src, dst); h != got.hash() || set != got {
+			t.Fatalf("%d: set's hash differs from hash()", i)
+		}
+		// Compare orders keys as their endpoints' bytes and ports do.
+		other := KeyOf(dst, netip.AddrPortFrom(addr(), uint16(rng.IntN(3))))
+		ol, oh := other.Endpoints()
+		gl, gh := got.Endpoints()
+		ga, gb, oa, ob := gl.Addr().As16(), gh.Addr().As16(), ol.Addr().As16(), oh.Addr().As16()
+		want2 := cmp.Or(endpointCompare(&ga, gl.Port(), &oa, ol.Port()), endpointCompare(&gb, gh.Port(), &ob, oh.Port()))
+		if c := got.Compare(other); c != want2 {
+			t.Fatalf("%d: %v.Compare(%v) = %d; want %d", i, got, other, c, want2)
 		}
 		hi, lo := AddrWords(src.Addr())
 		if binary.BigEndian.Uint64(a[:8]) != hi || binary.BigEndian.Uint64(a[8:]) != lo {
@@ -195,4 +211,25 @@ func TestHashSpreadsStructuredKeys(t *testing.T) {
 			t.Errorf("%s: %d keys have %d distinct home slots of %d; a random hash gives about 12,900", name, n, len(home), slots)
 		}
 	}
+}
+
+// endpointCompare orders two endpoints by their addresses' bytes, then
+// their ports: the order of a Key's endpoints.
+func endpointCompare(a *[16]byte, ap uint16, b *[16]byte, bp uint16) int {
+	for _, off := range [2]int{0, 8} {
+		x, y := binary.BigEndian.Uint64(a[off:]), binary.BigEndian.Uint64(b[off:])
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case ap < bp:
+		return -1
+	case ap > bp:
+		return 1
+	}
+	return 0
 }
