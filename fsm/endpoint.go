@@ -72,7 +72,10 @@ func (e *Endpoint) apply(ev Event, t time.Time, frame uint64, presumed bool) boo
 		return true
 	}
 	if len(e.Timeline) < maxTimeline {
-		e.Timeline = append(e.Timeline, Change{Time: t, Frame: frame, From: e.State, To: n, On: ev, Presumed: presumed})
+		// Appended zero, then written field by field (see replay.ladder).
+		e.Timeline = append(e.Timeline, Change{})
+		c := &e.Timeline[len(e.Timeline)-1]
+		c.Time, c.Frame, c.From, c.To, c.On, c.Presumed = t, frame, e.State, n, ev, presumed
 	} else {
 		e.DroppedChanges++
 	}

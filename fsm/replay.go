@@ -157,7 +157,8 @@ func (rp *replay) arm(p *pending, delivered bool, seg *reassembly.Segment) {
 	if seg.Flags&fFIN != 0 && seg.Flags&fSYN == 0 {
 		ctl = seqNum(seg.SeqEnd() - 1)
 	}
-	*p = pending{armed: true, seq: ctl, hasAck: seg.Flags&fACK != 0, ack: seqNum(seg.Ack), frame: seg.Frame}
+	// Field by field (see ladder): every field is written.
+	p.armed, p.seq, p.hasAck, p.ack, p.frame = true, ctl, seg.Flags&fACK != 0, seqNum(seg.Ack), seg.Frame
 }
 
 // deliverCovered delivers the pending SYN/FIN of the endpoint sending in
@@ -385,17 +386,25 @@ func (rp *replay) ladder(seg *reassembly.Segment, info *reassembly.SegInfo, befo
 		}
 		return
 	}
-	st := Step{Time: seg.Time, Frame: seg.Frame, Dir: info.Dir, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,
-		Len: seg.Len, Kind: info.Kind, Client: rp.ep[0].State, Server: rp.ep[1].State,
-		ClientChanged: before[0] != rp.ep[0].State, ServerChanged: before[1] != rp.ep[1].State}
-	relevant := seg.Flags&(fSYN|fFIN|fRST) != 0 || st.ClientChanged || st.ServerChanged
-	if !relevant {
-		if seg.Len > 0 {
-			rp.lastData[info.Dir] = st
+	changed := [2]bool{before[0] != rp.ep[0].State, before[1] != rp.ep[1].State}
+	var st *Step
+	switch {
+	case seg.Flags&(fSYN|fFIN|fRST) != 0 || changed[0] || changed[1]:
+		if st = rp.newStep(); st == nil {
+			return
 		}
+	case seg.Len > 0:
+		st = &rp.lastData[info.Dir]
+	default:
 		return
 	}
-	rp.addStep(st)
+	// Written in place, field by field: a Step built aside and copied
+	// is read back with wider loads than wrote it, and such a load
+	// waits for the stores to reach the cache (a failed store forward).
+	st.Time, st.Frame, st.Dir, st.Flags = seg.Time, seg.Frame, info.Dir, seg.Flags
+	st.Seq, st.Ack, st.Len, st.Kind = info.RelSeq, info.RelAck, seg.Len, info.Kind
+	st.Client, st.Server, st.ClientChanged, st.ServerChanged = rp.ep[0].State, rp.ep[1].State, changed[0], changed[1]
+	st.Stale = false
 }
 
 // insertStep adds st to the ladder in frame order, unless its frame is there.
@@ -416,11 +425,20 @@ func (rp *replay) insertStep(st Step) {
 }
 
 func (rp *replay) addStep(st Step) {
-	if len(rp.conn.Ladder) < maxLadder {
-		rp.conn.Ladder = append(rp.conn.Ladder, st)
-	} else {
-		rp.conn.LadderOmitted++
+	if p := rp.newStep(); p != nil {
+		*p = st
 	}
+}
+
+// newStep appends a zero step to the ladder and returns it, or counts it
+// omitted and returns nil when the ladder is full.
+func (rp *replay) newStep() *Step {
+	if len(rp.conn.Ladder) >= maxLadder {
+		rp.conn.LadderOmitted++
+		return nil
+	}
+	rp.conn.Ladder = append(rp.conn.Ladder, Step{})
+	return &rp.conn.Ladder[len(rp.conn.Ladder)-1]
 }
 
 // stale records a segment of this (old) connection that answered a newer
@@ -476,7 +494,7 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn, keep func(*
 	cn.Client, cn.Server = l.Client, l.Server
 	cn.Ladder, cn.LadderOmitted, cn.Findings = l.Ladder, l.LadderOmitted, l.Findings
 	if !rp.lean && (keep == nil || keep(cn)) {
-		if !rp.detail.eager {
+		if !rp.eager {
 			rp.zeekCatchUp()
 		}
 		cn.Zeek = rp.detail.zeek.result(rp.histories)

@@ -91,6 +91,10 @@ type pending struct {
 	frame  uint64
 }
 
+// Open prefetches a replay's state from the replay's own address: this
+// fails to compile if replayState is not its first field.
+var _ [0]struct{} = [unsafe.Offsetof(replay{}.replayState)]struct{}{}
+
 // replay is the working state of one connection, with backing arrays that
 // outlive it when it is recycled.
 type replay struct {
@@ -129,14 +133,14 @@ type replay struct {
 // the same, since the emulation reads nothing but its segments, in order.
 //
 // What the segments of a connection touch comes first, so that Open can
-// prefetch it together: the ladder, the records and their count (the
-// replay is recycled a linger after its last use, and is cold).
+// prefetch it together: the ladder and the records (the replay is recycled
+// a linger after its last use, and is cold). How many records there are,
+// and whether the emulation is eager, are in the replay's own state
+// (replayState.nrecs, eager), which the segments and the close read
+// first: the detail is not touched for them.
 type replayDetail struct {
 	ladderBuf  [10]Step
 	recs       [zeekRecs]zeekRec
-	nrecs      uint8
-	eager      bool // the emulation caught up: it is fed each segment
-	zeekUsed   bool // zeek was fed (reset must clear it)
 	zeek       ZeekConn
 	historyBuf [16]byte
 }
@@ -163,20 +167,22 @@ const (
 // zeekSegment gives seg to Zeek's emulation, now or later (replayDetail).
 func (rp *replay) zeekSegment(seg *reassembly.Segment) {
 	d := rp.detail
-	if !d.eager {
-		if n := int(d.nrecs); n < len(d.recs) && deferZeek {
-			r := zeekRec{seq: seg.Seq, ack: seg.Ack, len: seg.Len, flags: seg.Flags}
+	if !rp.eager {
+		if n := int(rp.nrecs); n < len(d.recs) && deferZeek {
+			var bits uint8
 			if seg.Src != rp.conn.Client.Addr {
-				r.bits |= zeekFromServer
+				bits |= zeekFromServer
 			}
 			if seg.Window == 0 {
-				r.bits |= zeekWin0
+				bits |= zeekWin0
 			}
 			if seg.Captured >= seg.Len {
-				r.bits |= zeekFull
+				bits |= zeekFull
 			}
-			d.recs[n] = r
-			d.nrecs++
+			// In place, field by field (see replay.ladder).
+			r := &d.recs[n]
+			r.seq, r.ack, r.len, r.flags, r.bits = seg.Seq, seg.Ack, seg.Len, seg.Flags, bits
+			rp.nrecs++
 			return
 		}
 		rp.zeekCatchUp()
@@ -192,9 +198,9 @@ var deferZeek = true
 // its client or its server (the assembler finds it by their addresses).
 func (rp *replay) zeekCatchUp() {
 	d := rp.detail
-	d.eager, d.zeekUsed = true, true
+	rp.eager = true
 	var seg reassembly.Segment
-	for _, r := range d.recs[:d.nrecs] {
+	for _, r := range d.recs[:rp.nrecs] {
 		seg.Src, seg.Dst = rp.conn.Client.Addr, rp.conn.Server.Addr
 		if r.bits&zeekFromServer != 0 {
 			seg.Src, seg.Dst = seg.Dst, seg.Src
@@ -210,7 +216,7 @@ func (rp *replay) zeekCatchUp() {
 		}
 		d.zeek.AddCaptured(&seg, captured)
 	}
-	d.nrecs = 0
+	rp.nrecs = 0
 }
 
 // liveConn is what a replay keeps of its Conn while the connection goes
@@ -261,6 +267,13 @@ type replayState struct {
 
 	histories *interner
 	lean      bool // no ladder, no Zeek emulation (Tracker.Detail said no)
+	// eager: Zeek's emulation caught up and is fed each segment
+	// (replayDetail); until then, nrecs of the detail's records are used.
+	// Here rather than in the detail, so that what a segment and the
+	// close check first is in the replay's own lines, which the
+	// assembler has prefetched.
+	eager bool
+	nrecs uint8
 
 	frame uint64
 	now   time.Time
@@ -288,7 +301,11 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 		rp, t.free = t.free[n-1].rp, t.free[:n-1]
 		if n > 1 { // the next connection to open: by then in cache
 			next := &t.free[n-2]
-			prefetch.Lines(unsafe.Pointer(&next.rp.replayState), unsafe.Sizeof(rp.replayState))
+			// Not &next.rp.replayState: the compiler checks a pointer
+			// it takes a field's address of by loading through it,
+			// which would wait for the cold replay this prefetches.
+			// replayState is the replay's first field.
+			prefetch.Lines(unsafe.Pointer(next.rp), unsafe.Sizeof(rp.replayState))
 			if d := next.d; d != nil {
 				// What its segments will touch if it is not lean; the
 				// pointer is kept in free, not read from the cold replay.
@@ -422,12 +439,9 @@ func (rp *replay) reset() {
 	c := &rp.conn
 	ctl, can, stl, san := c.Client.Timeline, c.Client.Anomalies, c.Server.Timeline, c.Server.Anomalies
 	ladder, findings := c.Ladder, c.Findings
-	if d := rp.detail; d != nil && !rp.lean { // a lean replay left it as reset left it
-		if d.zeekUsed { // else as the last reset left it
-			history := d.zeek.history
-			d.zeek = ZeekConn{history: history[:0]}
-		}
-		d.nrecs, d.eager, d.zeekUsed = 0, false, false
+	if d := rp.detail; d != nil && !rp.lean && rp.eager { // else zeek is as the last reset left it
+		history := d.zeek.history
+		d.zeek = ZeekConn{history: history[:0]}
 	}
 	rp.replayState = replayState{}
 	rp.synTimes, rp.synFrames = synTimes[:0], synFrames[:0]
@@ -454,7 +468,7 @@ func (t *Tracker) Prefetch(c *reassembly.Conn, step int) {
 		prefetch.Lines(unsafe.Pointer(&rp.replayState), unsafe.Sizeof(rp.replayState))
 		return
 	}
-	if d := rp.detail; d != nil && !rp.lean && d.eager { // Zeek's state, read at the close once eager
+	if d := rp.detail; d != nil && !rp.lean && rp.eager { // Zeek's state, read at the close once eager
 		prefetch.Lines(unsafe.Pointer(&d.zeek), unsafe.Sizeof(d.zeek))
 	}
 	prefetchSlice(rp.synTimes)
