@@ -104,7 +104,8 @@ func (a hashedAddr) less(b hashedAddr) bool {
 }
 
 func hashAddr(a netip.AddrPort) uint64 {
-	k := groupKey{port: a.Port(), addr: a.Addr().As16(), v4: a.Addr().Is4(), set: true}
+	hi, lo := reassembly.AddrWords(a.Addr())
+	k := groupKey{hi: hi, lo: lo, port: a.Port(), v4: a.Addr().Is4(), set: true}
 	return k.hash()
 }
 
@@ -167,16 +168,7 @@ func (a hashedKey) less(b hashedKey) bool {
 	if a.h != b.h {
 		return a.h < b.h
 	}
-	return bytesLess(a.k.addr[:], b.k.addr[:]) || a.k.addr == b.k.addr && a.k.kind < b.k.kind
-}
-
-func bytesLess(a, b []byte) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return false
+	return cmp.Or(cmp.Compare(a.k.hi, b.k.hi), cmp.Compare(a.k.lo, b.k.lo), cmp.Compare(a.k.kind, b.k.kind)) < 0
 }
 
 // hash is FNV-1a over the key's fields.
@@ -188,8 +180,10 @@ func (k *groupKey) hash() uint64 {
 	mix(byte(k.role))
 	mix(byte(k.port >> 8))
 	mix(byte(k.port))
-	for _, b := range k.addr {
-		mix(b)
+	for _, w := range [2]uint64{k.hi, k.lo} { // the address's bytes, in order
+		for s := 56; s >= 0; s -= 8 {
+			mix(byte(w >> s))
+		}
 	}
 	if k.v4 {
 		mix(1)
@@ -768,17 +762,32 @@ func (h *findHeap) offer(f *keptFinding, n int) {
 
 // groupKey identifies a group: a kind at a server's ip:port or a client's
 // ip (its ports are ephemeral); connection-level kinds have one group each.
+//
+// The address is held as the two big-endian words of its 16-byte form
+// (reassembly.AddrWords), not as a [16]byte: a key is built for every
+// finding and read back at once by its hash, and an array written in
+// halves and copied whole waits on the stores (a failed store forward).
 type groupKey struct {
-	kind fsm.Kind
-	role fsm.Role
-	port uint16
-	addr [16]byte // As16 of the address, zero for connection-level kinds
-	v4   bool
-	set  bool // an endpoint (false for connection-level kinds)
+	hi, lo uint64 // the address, zero for connection-level kinds
+	kind   fsm.Kind
+	role   fsm.Role
+	port   uint16
+	v4     bool
+	set    bool // an endpoint (false for connection-level kinds)
+}
+
+// endpointGroup is the key of kind's group at ep, seen in role.
+func endpointGroup(kind fsm.Kind, role fsm.Role, ep netip.AddrPort) groupKey {
+	a := ep.Addr().Unmap()
+	hi, lo := reassembly.AddrWords(a)
+	return groupKey{hi: hi, lo: lo, kind: kind, role: role, port: ep.Port(), v4: a.Is4(), set: true}
 }
 
 func (k *groupKey) endpoint() netip.AddrPort {
-	a := netip.AddrFrom16(k.addr)
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], k.hi)
+	binary.BigEndian.PutUint64(b[8:], k.lo)
+	a := netip.AddrFrom16(b)
 	if k.v4 {
 		a = a.Unmap()
 	}
@@ -831,8 +840,7 @@ func (g *groupAgg) exampleAfter(id uint64, i int) bool {
 }
 
 func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
-	a := f.Endpoint.Addr().Unmap()
-	k := groupKey{kind: f.Kind, role: f.Role, port: f.Endpoint.Port(), addr: a.As16(), v4: a.Is4(), set: true}
+	k := endpointGroup(f.Kind, f.Role, f.Endpoint)
 	if f.Role == fsm.Client {
 		k.port = 0 // a client's ports are ephemeral
 	}
@@ -841,8 +849,7 @@ func (b *Builder) group(id uint64, i int, f *fsm.Finding) {
 		// service does not answer (under a flood, from millions of
 		// sources). The finding itself stays the client's: the server was
 		// never seen sending, so nothing proves what it did.
-		p := f.Peer.Addr().Unmap()
-		k = groupKey{kind: f.Kind, role: fsm.Server, port: f.Peer.Port(), addr: p.As16(), v4: p.Is4(), set: true}
+		k = endpointGroup(f.Kind, fsm.Server, f.Peer)
 	}
 	if f.Kind == fsm.KindSimultaneousClose || f.Kind == fsm.KindPartial || f.Kind == fsm.KindCaptureGap {
 		k = groupKey{kind: f.Kind, role: fsm.Server} // connection-level facts: one group each
@@ -897,7 +904,6 @@ type groupSlot struct {
 // quickHash mixes the key into 64 bits, never 0, for gcache (hash, which
 // orders the client groups kept, is slower and must stay as it is).
 func (k *groupKey) quickHash() uint64 {
-	le := binary.LittleEndian
 	h := uint64(k.kind) | uint64(k.role)<<8 | uint64(k.port)<<16
 	if k.v4 {
 		h |= 1 << 32
@@ -905,7 +911,7 @@ func (k *groupKey) quickHash() uint64 {
 	if k.set {
 		h |= 1 << 33
 	}
-	for _, w := range [2]uint64{le.Uint64(k.addr[:8]), le.Uint64(k.addr[8:])} {
+	for _, w := range [2]uint64{k.hi, k.lo} {
 		h ^= w // splitmix64's finalizer: every bit of the key reaches the low bits
 		h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
 		h = (h ^ h>>27) * 0x94d049bb133111eb
@@ -942,8 +948,8 @@ func (b *Builder) Prefetch(client netip.AddrPort, step int) {
 	if b.gcache == nil {
 		return
 	}
-	a := client.Addr().Unmap()
-	k := groupKey{kind: fsm.KindTimeWait, role: fsm.Client, addr: a.As16(), v4: a.Is4(), set: true}
+	k := endpointGroup(fsm.KindTimeWait, fsm.Client, client)
+	k.port = 0 // as group makes it for a client
 	h := k.quickHash()
 	s := &b.gcache[h&(groupCacheSize-1)]
 	if step == 0 {

@@ -246,7 +246,7 @@ func TestQuickHashSpreads(t *testing.T) {
 			if v6 {
 				a = netip.AddrFrom16([16]byte{0x20, 0x01, 0xd, 0xb8, 14: byte(i >> 8), 15: byte(i)})
 			}
-			k := groupKey{kind: fsm.KindTimeWait, role: fsm.Client, addr: a.As16(), v4: a.Is4(), set: true}
+			k := endpointGroup(fsm.KindTimeWait, fsm.Client, netip.AddrPortFrom(a, 0))
 			home[k.quickHash()&(groupCacheSize-1)] = true
 		}
 		if len(home) < 3000 { // a random function: 8192·(1-e^-0.5) ≈ 3,223
@@ -410,6 +410,50 @@ func TestKeepsSaysWhatAddKeeps(t *testing.T) {
 		}
 		if yes < 100 || no < 1000 {
 			t.Fatalf("pin %v: Keeps said yes %d times, no %d times: the test lost its teeth", pin, yes, no)
+		}
+	}
+}
+
+// TestGroupKeyWordsKeepTheByteOrder checks that the group keys, which hold
+// an address as two words, hash and order as they did over its 16 bytes:
+// FNV-1a over kind, role, port and the address's bytes, and the bytes'
+// order, on which the client groups kept under pressure depend.
+func TestGroupKeyWordsKeepTheByteOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	addr := func() netip.AddrPort {
+		var b [16]byte
+		for i := range b {
+			b[i] = byte(rng.IntN(4) * 85)
+		}
+		a := netip.AddrFrom16(b)
+		if rng.IntN(2) == 0 {
+			a = netip.AddrFrom4([4]byte(b[:4]))
+		}
+		return netip.AddrPortFrom(a, uint16(rng.IntN(3)))
+	}
+	fnv := func(k groupKey, b [16]byte) uint64 {
+		h := uint64(14695981039346656037)
+		for _, c := range append([]byte{byte(k.kind), byte(k.role), byte(k.port >> 8), byte(k.port)}, b[:]...) {
+			h = (h ^ uint64(c)) * 1099511628211
+		}
+		if k.v4 {
+			h = (h ^ 1) * 1099511628211
+		}
+		return h
+	}
+	for range 5000 {
+		x, y := addr(), addr()
+		kx, ky := endpointGroup(fsm.KindCloseWait, fsm.Server, x), endpointGroup(fsm.KindCloseWait, fsm.Server, y)
+		bx, by := x.Addr().Unmap().As16(), y.Addr().Unmap().As16()
+		if kx.endpoint() != netip.AddrPortFrom(x.Addr().Unmap(), x.Port()) {
+			t.Fatalf("%v: endpoint %v", x, kx.endpoint())
+		}
+		if h := kx.hash(); h != fnv(kx, bx) {
+			t.Fatalf("%v: hash %x, want %x", x, h, fnv(kx, bx))
+		}
+		hx, hy := hashedKey{1, kx}, hashedKey{1, ky}
+		if want := bytes.Compare(bx[:], by[:]) < 0; hx.less(hy) != want {
+			t.Fatalf("%v < %v: %v, want %v", x, y, hx.less(hy), want)
 		}
 	}
 }
