@@ -18,8 +18,9 @@ func TestGCPercentFor(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 300},        // nothing measured yet
-		{10 * mb, 300},  // small: capped
+		{0, 1000},       // nothing measured yet
+		{10 * mb, 1000}, // small: capped
+		{32 * mb, 400},
 		{64 * mb, 200},  // 128 MB of headroom
 		{128 * mb, 100}, // Go's default
 		{200 * mb, 64},
@@ -50,7 +51,7 @@ func TestGCHeadroomWhenNoCoreIsIdle(t *testing.T) {
 			t.Errorf("%d workers on %d cores: headroom %d MB, want %d MB", c.workers, c.procs, got>>20, c.want>>20)
 		}
 	}
-	if gcPercentFor(64<<20, 2*gcHeadroom) != 300 || gcPercentFor(256<<20, 2*gcHeadroom) != 100 {
+	if gcPercentFor(64<<20, 2*gcHeadroom) != 400 || gcPercentFor(256<<20, 2*gcHeadroom) != 100 {
 		t.Errorf("doubled headroom: %d%% at 64 MB live, %d%% at 256 MB", gcPercentFor(64<<20, 2*gcHeadroom), gcPercentFor(256<<20, 2*gcHeadroom))
 	}
 }
@@ -87,15 +88,15 @@ func TestGCTunerFollowsEachCollection(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	// A collection the runtime started itself may have tuned again with
-	// the same live value: the distinct targets, in order, are 300, 100, 50.
+	// the same live value: the distinct targets, in order, are 1000, 100, 50.
 	var distinct []int
 	for _, p := range set {
 		if len(distinct) == 0 || distinct[len(distinct)-1] != p {
 			distinct = append(distinct, p)
 		}
 	}
-	if !slices.Equal(distinct, []int{300, 100, 50}) {
-		t.Errorf("targets set %v, want 300, then 100, then 50", set)
+	if !slices.Equal(distinct, []int{1000, 100, 50}) {
+		t.Errorf("targets set %v, want 1000, then 100, then 50", set)
 	}
 }
 
