@@ -204,25 +204,8 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 	}
 	a.due = due
 	pf, _ := a.h.(Prefetcher)
-	// Four steps, ahead connections apart (see Prefetcher): the Conn, then
-	// its table slot and the handler's state, then what that points to.
-	const ahead = 6
 	for i := range due {
-		if j := i + 3*ahead; j < len(due) {
-			prefetch.Lines(unsafe.Pointer(due[j].c), unsafe.Sizeof(Conn{}))
-		}
-		if j := i + 2*ahead; j < len(due) {
-			c := due[j].c
-			if n := len(a.conns.slots); n > 0 {
-				prefetch.Lines(unsafe.Pointer(&a.conns.slots[c.Key.hash()&uint64(n-1)]), unsafe.Sizeof(slot{}))
-			}
-			if pf != nil {
-				pf.Prefetch(c, 0)
-			}
-		}
-		if j := i + ahead; j < len(due) && pf != nil {
-			pf.Prefetch(due[j].c, 1)
-		}
+		a.prefetchClose(pf, aheadOf(due, i+closeAhead), aheadOf(due, i+2*closeAhead), aheadOf(due, i+3*closeAhead), true)
 		e := due[i]
 		c := e.c
 		switch {
@@ -247,6 +230,40 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 			}
 		}
 	}
+}
+
+// closeAhead is how many connections apart the steps of prefetchClose are.
+const closeAhead = 6
+
+// prefetchClose is called before each of a row of connections is closed
+// (Sweep, Flush), with the ones closeAhead, 2×closeAhead and
+// 3×closeAhead after it (nil past the row's end). It prefetches them in
+// steps (see Prefetcher): the farthest's Conn, the middle one's table
+// slot (when inTable: Sweep deletes it, Flush has cleared the table) and
+// the handler's state, and the nearest's memory that state points to.
+func (a *Assembler) prefetchClose(pf Prefetcher, near, mid, far *Conn, inTable bool) {
+	if far != nil {
+		prefetch.Lines(unsafe.Pointer(far), unsafe.Sizeof(Conn{}))
+	}
+	if mid != nil {
+		if n := len(a.conns.slots); inTable && n > 0 {
+			prefetch.Lines(unsafe.Pointer(&a.conns.slots[mid.Key.hash()&uint64(n-1)]), unsafe.Sizeof(slot{}))
+		}
+		if pf != nil {
+			pf.Prefetch(mid, 0)
+		}
+	}
+	if near != nil && pf != nil {
+		pf.Prefetch(near, 1)
+	}
+}
+
+// aheadOf returns xs[i].c, or nil past the end of xs.
+func aheadOf(xs []idleEntry, i int) *Conn {
+	if i < len(xs) {
+		return xs[i].c
+	}
+	return nil
 }
 
 // park takes c, open with nothing but a segment able to end it, off the
@@ -356,7 +373,20 @@ func (a *Assembler) Flush(end time.Time) {
 	})
 	slices.SortFunc(all, func(x, y *Conn) int { return cmp.Compare(x.ID, y.ID) })
 	a.conns.clear()
-	for _, c := range all {
+	// As Sweep does: these were last used up to a linger ago.
+	pf, _ := a.h.(Prefetcher)
+	for i, c := range all {
+		var near, mid, far *Conn
+		if j := i + closeAhead; j < len(all) {
+			near = all[j]
+		}
+		if j := i + 2*closeAhead; j < len(all) {
+			mid = all[j]
+		}
+		if j := i + 3*closeAhead; j < len(all) {
+			far = all[j]
+		}
+		a.prefetchClose(pf, near, mid, far, false)
 		c.Prev = nil
 		a.close(c, end, EndOfCapture)
 	}
