@@ -266,6 +266,14 @@ func aheadOf(xs []idleEntry, i int) *Conn {
 	return nil
 }
 
+// connAt returns xs[i], or nil past the end of xs.
+func connAt(xs []*Conn, i int) *Conn {
+	if i < len(xs) {
+		return xs[i]
+	}
+	return nil
+}
+
 // park takes c, open with nothing but a segment able to end it, off the
 // sweep queue; its next segment (Add) puts it back.
 func (a *Assembler) park(c *Conn) {
@@ -376,17 +384,7 @@ func (a *Assembler) Flush(end time.Time) {
 	// As Sweep does: these were last used up to a linger ago.
 	pf, _ := a.h.(Prefetcher)
 	for i, c := range all {
-		var near, mid, far *Conn
-		if j := i + closeAhead; j < len(all) {
-			near = all[j]
-		}
-		if j := i + 2*closeAhead; j < len(all) {
-			mid = all[j]
-		}
-		if j := i + 3*closeAhead; j < len(all) {
-			far = all[j]
-		}
-		a.prefetchClose(pf, near, mid, far, false)
+		a.prefetchClose(pf, connAt(all, i+closeAhead), connAt(all, i+2*closeAhead), connAt(all, i+3*closeAhead), false)
 		c.Prev = nil
 		a.close(c, end, EndOfCapture)
 	}
