@@ -14,7 +14,7 @@ func (rp *replay) findings(cn *Conn, end time.Time) {
 		rp.closeWait(dir(d), end)
 		rp.finWait2(dir(d), end)
 		rp.timeWait(dir(d), end)
-		rp.finRetransmit(dir(d))
+		rp.finRetransmit(dir(d), cn.First)
 	}
 	rp.handshake(end)
 	rp.resetFindings()
@@ -235,12 +235,12 @@ func (rp *replay) timeWait(d dir, end time.Time) {
 }
 
 // finRetransmit: a FIN sent more than once.
-func (rp *replay) finRetransmit(d dir) {
+func (rp *replay) finRetransmit(d dir, first time.Time) {
 	fr := rp.finFrames[d]
 	if len(fr) < 2 {
 		return
 	}
-	f := rp.newFinding(KindFinRetransmit, Info, d, rp.conn.First, rp.now)
+	f := rp.newFinding(KindFinRetransmit, Info, d, first, rp.now)
 	f.Count = len(fr) - 1
 	f.Frames = append(f.Frames, fr...)
 	if h := &rp.half[d]; h.FinSent {

@@ -469,8 +469,8 @@ func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
 func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn, keep func(*Conn) bool) {
 	l := &rp.conn
 	l.Partial = l.Partial || c.Partial()
-	*cn = Conn{ID: l.ID, Key: l.Key, Incarnation: l.Incarnation, Roles: l.Roles, Partial: l.Partial,
-		FirstFrame: l.FirstFrame, First: l.First, LastFrame: c.LastFrame, Last: c.Last, End: at}
+	*cn = Conn{ID: c.ID, Key: c.Key, Incarnation: c.Incarnation, Roles: c.Roles, Partial: l.Partial,
+		FirstFrame: c.FirstFrame, First: c.First, LastFrame: c.LastFrame, Last: c.Last, End: at}
 	for d := range c.Half {
 		h := &c.Half[d]
 		cn.Packets[d], cn.Bytes[d], cn.IPBytes[d] = h.Packets, h.Bytes, h.IPBytes

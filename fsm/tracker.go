@@ -222,17 +222,15 @@ func (rp *replay) zeekCatchUp() {
 // liveConn is what a replay keeps of its Conn while the connection goes
 // on; the rest (counters, Zeek's verdict, the end) is only written into
 // the Conn handed out at the close (finish), so it takes no room in the
-// replays that sit cold in memory for a linger.
+// replays that sit cold in memory for a linger. What the assembler's
+// Conn holds and never changes after the open (ID, key, incarnation,
+// roles, first frame and time) is read from there at the close, not
+// copied: 88 bytes, two cache lines fewer for each open, close and
+// reset to load.
 type liveConn struct {
-	ID            uint64
-	Key           reassembly.Key
-	Incarnation   int
-	Roles         reassembly.RoleEvidence
 	Partial       bool
 	Client        Endpoint
 	Server        Endpoint
-	FirstFrame    uint64
-	First         time.Time
 	Ladder        []Step
 	LadderOmitted int
 	Findings      []Finding
@@ -330,8 +328,6 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 		rp.detail, rp.conn.Ladder = d, d.ladderBuf[:0]
 	}
 	cn := &rp.conn // fresh or reset: only its slices' capacity is left
-	cn.ID, cn.Key, cn.Incarnation, cn.Roles = c.ID, c.Key, c.Incarnation, c.Roles
-	cn.FirstFrame, cn.First = c.FirstFrame, c.First
 	cn.Client.Addr, cn.Server.Addr = c.Client, c.Server
 	rp.ep = [2]*Endpoint{&rp.conn.Client, &rp.conn.Server}
 	c.Data = rp
