@@ -106,8 +106,9 @@ type Assembler struct {
 // Prefetcher is an optional Handler method: Prefetch starts loading the
 // memory Done and Close will use for c, without waiting for it (package
 // prefetch), in two steps: step 0 its own state for c, which it finds
-// through c.Data, and step 1 the memory that state points to. Sweep
-// prefetches the connections a few ahead of the one it is closing: they
+// through c.Data, and step 1 the memory that state points to. Sweep and
+// Flush prefetch the connections a few ahead of the one they are closing
+// (prefetchClose): they
 // were last used a linger ago and are cold, and the loads of several
 // connections then wait on memory together instead of one after the
 // other. Each step reads only what the step before prefetched: the Conn,
