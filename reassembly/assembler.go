@@ -108,11 +108,10 @@ type Assembler struct {
 // prefetch), in two steps: step 0 its own state for c, which it finds
 // through c.Data, and step 1 the memory that state points to. Sweep and
 // Flush prefetch the connections a few ahead of the one they are closing
-// (prefetchClose): they
-// were last used a linger ago and are cold, and the loads of several
-// connections then wait on memory together instead of one after the
-// other. Each step reads only what the step before prefetched: the Conn,
-// then the handler's state.
+// (prefetchClose): they were last used up to a linger ago and are cold,
+// and the loads of several connections then wait on memory together
+// instead of one after the other. Each step reads only what the step
+// before prefetched: the Conn, then the handler's state.
 type Prefetcher interface {
 	Prefetch(c *Conn, step int)
 }
