@@ -9,12 +9,13 @@ import (
 
 // findings derives the connection's findings from its replay (DESIGN §4).
 // Every finding carries the frames that prove it.
-func (rp *replay) findings(cn *Conn, end time.Time) {
+func (rp *replay) findings(cn *Conn, end Stamp) {
+	first := StampOf(cn.First)
 	for d := range rp.ep {
 		rp.closeWait(dir(d), end)
 		rp.finWait2(dir(d), end)
 		rp.timeWait(dir(d), end)
-		rp.finRetransmit(dir(d), cn.First)
+		rp.finRetransmit(dir(d), first)
 	}
 	rp.handshake(end)
 	rp.resetFindings()
@@ -29,7 +30,7 @@ func (rp *replay) findings(cn *Conn, end time.Time) {
 		if i := slices.IndexFunc(client.Timeline, func(c Change) bool { return c.To == SynSent }); i >= 0 {
 			until, ending, _ = exit(client, i, end)
 		}
-		f := rp.newFinding(KindPortReuse, Warning, ru.stale, cn.First, until)
+		f := rp.newFinding(KindPortReuse, Warning, ru.stale, first, until)
 		f.Ending = ending
 		if ru.staleState == TimeWait {
 			f.Severity = Info
@@ -44,7 +45,7 @@ func (rp *replay) findings(cn *Conn, end time.Time) {
 		rp.add(f)
 	}
 	if rp.ep[0].Timeline != nil && (entered(rp.ep[0], Closing) || entered(rp.ep[1], Closing)) {
-		f := rp.newFinding(KindSimultaneousClose, Info, reassembly.ClientToServer, cn.First, end)
+		f := rp.newFinding(KindSimultaneousClose, Info, reassembly.ClientToServer, first, end)
 		f.Frames = append(f.Frames, rp.finFrames[0]...)
 		f.Frames = append(f.Frames, rp.finFrames[1]...)
 		if ch, ok := rp.ep[0].Entered(Closing); ok {
@@ -58,7 +59,7 @@ func (rp *replay) findings(cn *Conn, end time.Time) {
 	}
 	oneSided := !rp.half[0].Seen || !rp.half[1].Seen
 	if rp.firstUnseen != 0 || rp.firstGap != 0 || oneSided && (rp.half[0].HaveAck || rp.half[1].HaveAck) {
-		f := rp.newFinding(KindCaptureGap, Info, reassembly.ServerToClient, cn.First, end)
+		f := rp.newFinding(KindCaptureGap, Info, reassembly.ServerToClient, first, end)
 		f.OneSided = oneSided
 		for _, fr := range []uint64{rp.firstGap, rp.firstUnseen, rp.firstOneSided} {
 			if fr != 0 {
@@ -70,7 +71,7 @@ func (rp *replay) findings(cn *Conn, end time.Time) {
 		rp.add(f)
 	}
 	if cn.Partial {
-		f := rp.newFinding(KindPartial, Info, reassembly.ServerToClient, cn.First, end)
+		f := rp.newFinding(KindPartial, Info, reassembly.ServerToClient, first, end)
 		f.Frames = []uint64{cn.FirstFrame}
 		f.Duration, f.Ending = 0, EndedNormally
 		rp.add(f)
@@ -88,7 +89,7 @@ func entered(e *Endpoint, s State) bool {
 }
 
 // newFinding starts a finding about the endpoint that sends in direction d.
-func (rp *replay) newFinding(k Kind, sev Severity, d dir, since, end time.Time) Finding {
+func (rp *replay) newFinding(k Kind, sev Severity, d dir, since, end Stamp) Finding {
 	role := Client
 	if d == reassembly.ServerToClient {
 		role = Server
@@ -113,7 +114,7 @@ func (rp *replay) add(f Finding) {
 
 // exit returns how and when the endpoint left state s after entering it at
 // index i of its timeline.
-func exit(e *Endpoint, i int, end time.Time) (time.Time, Ending, uint64) {
+func exit(e *Endpoint, i int, end Stamp) (Stamp, Ending, uint64) {
 	for _, ch := range e.Timeline[i+1:] {
 		switch ch.On {
 		case RecvRST:
@@ -130,7 +131,7 @@ func exit(e *Endpoint, i int, end time.Time) (time.Time, Ending, uint64) {
 
 // closeWait: the peer's FIN was ACKed by this endpoint, which never sent its
 // own FIN (DESIGN §4 close-wait).
-func (rp *replay) closeWait(d dir, end time.Time) {
+func (rp *replay) closeWait(d dir, end Stamp) {
 	e := rp.ep[d]
 	if !rp.half[d].Seen {
 		return // never seen sending: nothing proves what it did
@@ -148,10 +149,10 @@ func (rp *replay) closeWait(d dir, end time.Time) {
 	f := rp.newFinding(KindCloseWait, Warning, d, entry.Time, until)
 	f.Ending = ending
 	f.NeverServed = h.Bytes == 0
-	f.SentAfter = h.DataSeen && h.LastDataNs > entry.Time.UnixNano()
+	f.SentAfter = h.DataSeen && h.LastDataNs > int64(entry.Time)
 	last := entry.Time
 	if f.SentAfter {
-		last = timeAt(entry.Time, h.LastDataNs)
+		last = Stamp(h.LastDataNs)
 	}
 	f.Idle = until.Sub(last)
 	if f.SentAfter && ending == StillOpen && f.Idle < rp.cfg.CloseWaitMin {
@@ -172,7 +173,7 @@ func (rp *replay) closeWait(d dir, end time.Time) {
 }
 
 // finWait2: the mirror view, an endpoint waiting for the peer's FIN.
-func (rp *replay) finWait2(d dir, end time.Time) {
+func (rp *replay) finWait2(d dir, end Stamp) {
 	e := rp.ep[d]
 	if !rp.half[d].Seen {
 		return // never seen sending: nothing proves what it did
@@ -193,7 +194,7 @@ func (rp *replay) finWait2(d dir, end time.Time) {
 		return // part of an abort, reported as reset
 	}
 	peer := &rp.half[d.Reverse()]
-	if ending == StillOpen && peer.DataSeen && peer.LastDataNs > entry.Time.UnixNano() && end.Sub(timeAt(entry.Time, peer.LastDataNs)) < rp.cfg.CloseWaitMin {
+	if ending == StillOpen && peer.DataSeen && peer.LastDataNs > int64(entry.Time) && end.Sub(Stamp(peer.LastDataNs)) < rp.cfg.CloseWaitMin {
 		return // the peer is still sending on a half-closed connection
 	}
 	f := rp.newFinding(KindFinWait2, Warning, d, entry.Time, until)
@@ -212,7 +213,7 @@ func (rp *replay) finWait2(d dir, end time.Time) {
 }
 
 // timeWait: this endpoint closed actively and entered TIME-WAIT.
-func (rp *replay) timeWait(d dir, end time.Time) {
+func (rp *replay) timeWait(d dir, end Stamp) {
 	e := rp.ep[d]
 	if !rp.half[d].Seen {
 		return // never seen sending: nothing proves what it did
@@ -235,7 +236,7 @@ func (rp *replay) timeWait(d dir, end time.Time) {
 }
 
 // finRetransmit: a FIN sent more than once.
-func (rp *replay) finRetransmit(d dir, first time.Time) {
+func (rp *replay) finRetransmit(d dir, first Stamp) {
 	fr := rp.finFrames[d]
 	if len(fr) < 2 {
 		return
@@ -263,7 +264,7 @@ func (rp *replay) finRetransmit(d dir, first time.Time) {
 }
 
 // handshake derives syn-recv, syn-timeout and refused.
-func (rp *replay) handshake(end time.Time) {
+func (rp *replay) handshake(end Stamp) {
 	cl, sv := rp.ep[0], rp.ep[1]
 	ch, sh := &rp.half[0], &rp.half[1]
 	// syn-recv: the server answered with SYN-ACK and never saw the final ACK.

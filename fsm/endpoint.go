@@ -2,12 +2,11 @@ package fsm
 
 import (
 	"net/netip"
-	"time"
 )
 
 // Change is one entry of an endpoint's timeline.
 type Change struct {
-	Time time.Time
+	Time Stamp
 	// Frame is the frame that proves the change, or 0 for a timer.
 	Frame uint64
 	From  State
@@ -21,7 +20,7 @@ type Change struct {
 // Anomaly is an event that has no edge from the endpoint's current state.
 // The endpoint keeps its state and the anomaly is reported.
 type Anomaly struct {
-	At     time.Time
+	At     Stamp
 	Frame  uint64
 	From   State
 	On     Event
@@ -47,7 +46,7 @@ type Endpoint struct {
 	// Assumed is set when the state was assumed because the capture joined mid-stream.
 	Assumed bool
 	// Since is when the current state was entered.
-	Since    time.Time
+	Since    Stamp
 	Timeline []Change
 	// Anomalies are events that did not fit the state machine.
 	Anomalies []Anomaly
@@ -58,7 +57,7 @@ type Endpoint struct {
 // apply is the only way an endpoint changes state: it looks the edge up,
 // records the change in the timeline (self-loops are not recorded) or an
 // Anomaly, and reports whether the edge exists.
-func (e *Endpoint) apply(ev Event, t time.Time, frame uint64, presumed bool) bool {
+func (e *Endpoint) apply(ev Event, t Stamp, frame uint64, presumed bool) bool {
 	n, ok := next(e.State, ev)
 	if !ok {
 		if len(e.Anomalies) < maxAnomalies {
@@ -84,7 +83,7 @@ func (e *Endpoint) apply(ev Event, t time.Time, frame uint64, presumed bool) boo
 }
 
 // StateAt returns the endpoint's state at time t, from its timeline.
-func (e *Endpoint) StateAt(t time.Time) State {
+func (e *Endpoint) StateAt(t Stamp) State {
 	s := Unknown
 	for _, c := range e.Timeline {
 		if c.Time.After(t) {

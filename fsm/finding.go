@@ -139,7 +139,7 @@ type Finding struct {
 	Peer netip.AddrPort
 	// Since is when the situation began; Duration how long it lasted until
 	// it ended or the capture did.
-	Since    time.Time
+	Since    Stamp
 	Duration time.Duration
 	Ending   Ending
 	// Frames are the frames that prove the finding, in capture order.

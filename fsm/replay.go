@@ -29,8 +29,9 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 	if plainPath && rp.plain(seg, info) {
 		return
 	}
-	rp.expire(seg.Time)
-	rp.frame, rp.now = seg.Frame, seg.Time
+	now := StampOf(seg.Time)
+	rp.expire(now)
+	rp.frame, rp.now = seg.Frame, now
 	d := info.Dir
 	r := d.Reverse()
 	s, rcv := rp.ep[d], rp.ep[r]
@@ -51,7 +52,7 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 	// A connection joined mid-stream: both endpoints are assumed ESTABLISHED.
 	if s.State == Unknown && f&fSYN == 0 && c.Roles == reassembly.RoleByPort && len(s.Timeline) == 0 && len(rcv.Timeline) == 0 {
 		for _, e := range rp.ep {
-			e.apply(MidStream, seg.Time, seg.Frame, true)
+			e.apply(MidStream, rp.now, seg.Frame, true)
 			e.Assumed = true
 		}
 		rp.conn.Partial = true
@@ -61,10 +62,10 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 	if s.State == SynSent && f&(fACK|fSYN|fRST) == fACK && !rp.half[r].HaveISN {
 		// It acknowledges a SYN-ACK the capture never saw: the peer answered.
 		if rcv.State == Unknown {
-			rcv.apply(SendSYNACK, seg.Time, seg.Frame, true)
+			rcv.apply(SendSYNACK, rp.now, seg.Frame, true)
 		}
 		rp.pendSYN[d].armed, rp.synDelivered[d] = false, true
-		s.apply(RecvSYNACK, seg.Time, seg.Frame, true)
+		s.apply(RecvSYNACK, rp.now, seg.Frame, true)
 	}
 	if f&fACK != 0 {
 		rp.deliverCovered(r, seqNum(seg.Ack), f&fRST != 0)
@@ -72,27 +73,27 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 
 	// 2. What the sender did.
 	if s.State == Unknown && f&(fSYN|fRST) == 0 {
-		s.apply(MidStream, seg.Time, seg.Frame, true) // its handshake was not captured
+		s.apply(MidStream, rp.now, seg.Frame, true) // its handshake was not captured
 		s.Assumed = true
 		rp.conn.Partial = true
 	}
 	switch {
 	case f&(fSYN|fACK) == fSYN:
 		if !s.State.Synchronized() && s.State != SynReceived {
-			s.apply(SendSYN, seg.Time, seg.Frame, false)
+			s.apply(SendSYN, rp.now, seg.Frame, false)
 		}
 		if d == reassembly.ClientToServer && seqNum(seg.Seq) == sh.ISN && len(rp.synTimes) < maxFrames {
-			rp.synTimes = append(rp.synTimes, seg.Time)
+			rp.synTimes = append(rp.synTimes, rp.now)
 			rp.synFrames = append(rp.synFrames, seg.Frame)
 		}
 		rp.arm(&rp.pendSYN[d], rp.synDelivered[d], seg)
 	case f&(fSYN|fACK) == fSYN|fACK:
 		if s.State == Unknown || s.State == SynReceived {
-			s.apply(SendSYNACK, seg.Time, seg.Frame, false)
+			s.apply(SendSYNACK, rp.now, seg.Frame, false)
 		}
 		if len(rp.synAckFrame) < maxFrames && d == reassembly.ServerToClient && seqNum(seg.Seq) == sh.ISN {
 			rp.synAckFrame = append(rp.synAckFrame, seg.Frame)
-			rp.synAckTimes = append(rp.synAckTimes, seg.Time)
+			rp.synAckTimes = append(rp.synAckTimes, rp.now)
 		}
 		rp.arm(&rp.pendSYN[d], rp.synDelivered[d], seg)
 	}
@@ -143,7 +144,7 @@ func (rp *replay) plain(seg *reassembly.Segment, info *reassembly.SegInfo) bool 
 		rp.pendSYN[0].armed || rp.pendSYN[1].armed || rp.pendFIN[0].armed || rp.pendFIN[1].armed {
 		return false
 	}
-	rp.frame, rp.now = seg.Frame, seg.Time
+	rp.frame, rp.now = seg.Frame, StampOf(seg.Time)
 	rp.ladder(seg, info, [2]State{Established, Established})
 	return true
 }
@@ -221,7 +222,7 @@ func (rp *replay) sendFIN(d dir, seg *reassembly.Segment, info *reassembly.SegIn
 	}
 	if len(rp.finFrames[d]) == 1 || info.Kind&reassembly.Retransmission == 0 {
 		if s.State == Established || s.State == CloseWait || s.State == SynReceived {
-			s.apply(SendFIN, seg.Time, seg.Frame, false)
+			s.apply(SendFIN, rp.now, seg.Frame, false)
 		}
 		rp.arm(&rp.pendFIN[d], rp.finDelivered[d], seg)
 		return
@@ -229,10 +230,10 @@ func (rp *replay) sendFIN(d dir, seg *reassembly.Segment, info *reassembly.SegIn
 	// A retransmitted FIN.
 	switch s.State {
 	case FinWait2, TimeWait, FinWait1, Closing, LastAck:
-		s.apply(ResendFIN, seg.Time, seg.Frame, false)
+		s.apply(ResendFIN, rp.now, seg.Frame, false)
 	case Closed:
 		if n := len(s.Timeline); n > 0 && s.Timeline[n-1].On == RecvACKOfFIN {
-			s.apply(ResendFIN, seg.Time, seg.Frame, false)
+			s.apply(ResendFIN, rp.now, seg.Frame, false)
 		}
 	}
 	if rp.finDelivered[d] && rp.ep[d.Reverse()].State == TimeWait {
@@ -249,13 +250,13 @@ func (rp *replay) sendRST(d dir, seg *reassembly.Segment) {
 		rp.rstFrame[d] = seg.Frame
 	}
 	sFrom, rFrom := s.State, r.State
-	s.apply(SendRST, seg.Time, seg.Frame, false)
+	s.apply(SendRST, rp.now, seg.Frame, false)
 	if !rp.rstAcceptable(d, seg) {
 		return
 	}
-	r.apply(RecvRST, seg.Time, seg.Frame, false)
+	r.apply(RecvRST, rp.now, seg.Frame, false)
 	if len(rp.resets) < maxFrames {
-		rp.resets = append(rp.resets, resetInfo{sender: d, from: sFrom, peerFrom: rFrom, frame: seg.Frame, at: seg.Time})
+		rp.resets = append(rp.resets, resetInfo{sender: d, from: sFrom, peerFrom: rFrom, frame: seg.Frame, at: rp.now})
 	}
 }
 
@@ -310,9 +311,9 @@ const (
 // gaveUp returns when an endpoint retransmitting its SYN (or SYN-ACK) at the
 // times ts stopped: the next retransmission, at double the last interval,
 // was due by then and had not come by now (with half an interval of slack).
-func gaveUp(ts []time.Time, now time.Time) (time.Time, bool) {
+func gaveUp(ts []Stamp, now Stamp) (Stamp, bool) {
 	if len(ts) == 0 || len(ts) >= maxFrames {
-		return time.Time{}, false
+		return 0, false
 	}
 	last := ts[len(ts)-1]
 	rto := initialRTO
@@ -324,7 +325,7 @@ func gaveUp(ts []time.Time, now time.Time) (time.Time, bool) {
 }
 
 // expire runs the timers up to time now.
-func (rp *replay) expire(now time.Time) {
+func (rp *replay) expire(now Stamp) {
 	for i, e := range rp.ep {
 		if !hasTimer(e.State) {
 			continue // nothing is due (and due need not be asked)
@@ -338,7 +339,7 @@ func (rp *replay) expire(now time.Time) {
 // due returns the timer event that endpoint i (by reassembly.Dir) has due at
 // time now, when it fired, and whether it is presumed; ok is false when no
 // timer is due. It changes nothing (see expire, and Tracker.Snapshot).
-func (rp *replay) due(i int, now time.Time) (ev Event, at time.Time, presumed, ok bool) {
+func (rp *replay) due(i int, now Stamp) (ev Event, at Stamp, presumed, ok bool) {
 	e := rp.ep[i]
 	switch e.State {
 	case SynSent:
@@ -351,7 +352,7 @@ func (rp *replay) due(i int, now time.Time) (ev Event, at time.Time, presumed, o
 		}
 	case TimeWait:
 		start := rp.twStart[i]
-		if start.IsZero() || start.Before(e.Since) {
+		if start == 0 || start.Before(e.Since) {
 			start = e.Since
 		}
 		if at := start.Add(2 * rp.cfg.MSL); !now.Before(at) {
@@ -359,20 +360,14 @@ func (rp *replay) due(i int, now time.Time) (ev Event, at time.Time, presumed, o
 		}
 	case FinWait2:
 		idle := e.Since
-		if h := &rp.half[i]; h.Seen && h.LastNs > idle.UnixNano() {
-			idle = timeAt(idle, h.LastNs)
+		if h := &rp.half[i]; h.Seen && Stamp(h.LastNs) > idle {
+			idle = Stamp(h.LastNs)
 		}
 		if at := idle.Add(rp.cfg.FinTimeout); !now.Before(at) {
 			return FinTimeout, at, true, true
 		}
 	}
-	return 0, time.Time{}, false, false
-}
-
-// timeAt returns the time ns (Unix nanoseconds) in the location of ref, a time
-// of the same capture.
-func timeAt(ref time.Time, ns int64) time.Time {
-	return ref.Add(time.Duration(ns - ref.UnixNano()))
+	return 0, 0, false, false
 }
 
 // ladder records seg as a ladder step if it matters: control flags, a
@@ -401,7 +396,7 @@ func (rp *replay) ladder(seg *reassembly.Segment, info *reassembly.SegInfo, befo
 	// Written in place, field by field: a Step built aside and copied
 	// is read back with wider loads than wrote it, and such a load
 	// waits for the stores to reach the cache (a failed store forward).
-	st.Time, st.Frame, st.Dir, st.Flags = seg.Time, seg.Frame, info.Dir, seg.Flags
+	st.Time, st.Frame, st.Dir, st.Flags = rp.now, seg.Frame, info.Dir, seg.Flags
 	st.Seq, st.Ack, st.Len, st.Kind = info.RelSeq, info.RelAck, seg.Len, info.Kind
 	st.Client, st.Server, st.ClientChanged, st.ServerChanged = rp.ep[0].State, rp.ep[1].State, changed[0], changed[1]
 	st.Stale = false
@@ -459,7 +454,7 @@ func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
 	if seg.Src == nw.conn.Server.Addr {
 		d = reassembly.ServerToClient
 	}
-	nw.addStep(Step{Time: seg.Time, Frame: seg.Frame, Dir: d, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,
+	nw.addStep(Step{Time: StampOf(seg.Time), Frame: seg.Frame, Dir: d, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,
 		Len: seg.Len, Kind: info.Kind, Client: nw.ep[0].State, Server: nw.ep[1].State, Stale: true})
 }
 
@@ -490,7 +485,7 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn, keep func(*
 			rp.insertStep(st)
 		}
 	}
-	rp.findings(cn, at)
+	rp.findings(cn, StampOf(at))
 	cn.Client, cn.Server = l.Client, l.Server
 	cn.Ladder, cn.LadderOmitted, cn.Findings = l.Ladder, l.LadderOmitted, l.Findings
 	if !rp.lean && (keep == nil || keep(cn)) {

@@ -32,6 +32,7 @@ type Snapshot struct {
 // packet. Not safe for concurrent use with the Tracker's other methods.
 func (t *Tracker) Snapshot(conns iter.Seq[*reassembly.Conn], now time.Time) Snapshot {
 	s := Snapshot{At: now}
+	nowS := StampOf(now)
 	for c := range conns {
 		rp, ok := c.Data.(*replay)
 		if !ok {
@@ -39,7 +40,7 @@ func (t *Tracker) Snapshot(conns iter.Seq[*reassembly.Conn], now time.Time) Snap
 		}
 		for i, e := range rp.ep {
 			st := e.State
-			if ev, _, _, ok := rp.due(i, now); ok {
+			if ev, _, _, ok := rp.due(i, nowS); ok {
 				if n, ok := next(st, ev); ok {
 					st = n
 				}
@@ -57,8 +58,8 @@ func (t *Tracker) Snapshot(conns iter.Seq[*reassembly.Conn], now time.Time) Snap
 					s.CloseWait = make(map[netip.AddrPort]int)
 				}
 				s.CloseWait[e.Addr]++
-				if s.CloseWaitSince.IsZero() || e.Since.Before(s.CloseWaitSince) {
-					s.CloseWaitSince = e.Since
+				if since := e.Since.Time(); s.CloseWaitSince.IsZero() || since.Before(s.CloseWaitSince) {
+					s.CloseWaitSince = since
 				}
 			}
 		}

@@ -110,7 +110,7 @@ type replay struct {
 	// The same for the short lists of frames and times: next to the state
 	// rather than in separate heap objects, so that closing a connection
 	// reads a few adjacent cache lines instead of as many scattered ones.
-	synTimesBuf, synAckTimesBuf [2]time.Time
+	synTimesBuf, synAckTimesBuf [2]Stamp
 	synFramesBuf, synAckBuf     [2]uint64
 	finFramesBuf                [2][2]uint64
 	// Most connections have one finding (TIME-WAIT) citing two frames.
@@ -246,12 +246,12 @@ type replayState struct {
 	pendSYN, pendFIN [2]pending
 	synDelivered     [2]bool
 	finDelivered     [2]bool
-	twStart          [2]time.Time
+	twStart          [2]Stamp
 
-	synTimes      []time.Time // client SYN transmissions (for back-off intervals)
+	synTimes      []Stamp // client SYN transmissions (for back-off intervals)
 	synFrames     []uint64
 	synAckFrame   []uint64
-	synAckTimes   []time.Time
+	synAckTimes   []Stamp
 	finFrames     [2][]uint64
 	rstFrame      [2]uint64
 	lastData      [2]Step
@@ -274,14 +274,14 @@ type replayState struct {
 	nrecs uint8
 
 	frame uint64
-	now   time.Time
+	now   Stamp
 }
 
 type resetInfo struct {
 	sender         reassembly.Dir
 	from, peerFrom State
 	frame          uint64
-	at             time.Time
+	at             Stamp
 }
 
 type reuseInfo struct {
@@ -335,12 +335,13 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 		return
 	}
 	old := c.Prev.Data.(*replay)
-	old.expire(c.First)
+	first := StampOf(c.First)
+	old.expire(first)
 	sender, peer := old.endpointAt(c.Client), old.endpointAt(c.Server)
 	ru := &reuseInfo{senderState: sender.State, staleState: peer.State, stale: reassembly.ServerToClient,
 		frames: []uint64{c.FirstFrame}}
 	if sender.State.Open() {
-		sender.apply(Reused, c.First, c.FirstFrame, true)
+		sender.apply(Reused, first, c.FirstFrame, true)
 	}
 	if !peer.State.Open() && ru.senderState == TimeWait {
 		ru.stale, ru.staleState = reassembly.ClientToServer, TimeWait // the client reused its own TIME-WAIT (tcp_tw_reuse)
@@ -375,11 +376,12 @@ func (t *Tracker) Segment(c *reassembly.Conn, seg *reassembly.Segment, info *rea
 func (t *Tracker) Close(c *reassembly.Conn, at time.Time, why reassembly.CloseReason) {
 	rp := c.Data.(*replay)
 	c.Data = nil
-	rp.expire(at)
+	end := StampOf(at)
+	rp.expire(end)
 	if why == reassembly.Superseded {
 		for _, e := range rp.ep {
 			if e.State.Open() {
-				e.apply(Reused, at, 0, true)
+				e.apply(Reused, end, 0, true)
 			}
 		}
 	}
@@ -410,7 +412,7 @@ func (t *Tracker) Done(c *reassembly.Conn, now time.Time) (done, timer bool) {
 		return false, true
 	}
 	rp := c.Data.(*replay)
-	rp.expire(now)
+	rp.expire(StampOf(now))
 	a, b := rp.ep[0].State, rp.ep[1].State
 	if !a.Open() && !b.Open() {
 		return true, false

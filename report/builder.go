@@ -802,7 +802,7 @@ type groupAgg struct {
 	// usual case of growing IDs, without reading the lists themselves.
 	count     int
 	longest   time.Duration
-	oldest    time.Time
+	oldest    fsm.Stamp
 	connsCut  uint64 // conns is full and keeps only IDs below this (else MaxUint64)
 	framesCut uint64 // the same for frames
 	exConn    uint64 // example's connection and index, when example is set
@@ -1073,7 +1073,7 @@ func (b *Builder) renderGroups(workers int) []Group {
 // renderGroup is one group as the report shows it.
 func renderGroup(a *groupAgg) Group {
 	g := Group{Kind: a.key.kind, Severity: a.severity, Role: a.key.role, Count: a.count,
-		Oldest: a.oldest.UTC(), LongestSeconds: a.longest.Seconds(), Ignored: a.ignored, agg: a}
+		Oldest: a.oldest.Time(), LongestSeconds: a.longest.Seconds(), Ignored: a.ignored, agg: a}
 	switch {
 	case !a.key.set:
 	case a.key.role == fsm.Client:

@@ -623,7 +623,7 @@ func ladderGap(dt time.Duration) float64 {
 
 // ladderEvent is a drawn row in time order: a ladder step or a timer.
 type ladderEvent struct {
-	t     time.Time
+	t     fsm.Stamp
 	step  *fsm.Step
 	timer string
 	dir   int // the endpoint whose timer fired (0 client, 1 server)
@@ -661,7 +661,7 @@ func newLadder(c *Connection, open bool) ladderView {
 			}
 		}
 	}
-	slices.SortStableFunc(timers, func(a, b ladderEvent) int { return a.t.Compare(b.t) })
+	slices.SortStableFunc(timers, func(a, b ladderEvent) int { return cmp.Compare(a.t, b.t) })
 	var events []ladderEvent
 	for i := range cn.Ladder {
 		st := &cn.Ladder[i]
@@ -677,7 +677,8 @@ func newLadder(c *Connection, open bool) ladderView {
 	events = append(events, timers...)
 
 	y := ladderTop
-	prev := cn.First
+	first := fsm.StampOf(cn.First)
+	prev := first
 	for _, e := range events {
 		dt := e.t.Sub(prev)
 		row := ladderRow{}
@@ -694,7 +695,7 @@ func newLadder(c *Connection, open bool) ladderView {
 			row.Collapsed = fmt.Sprintf("… %s (data and ACKs) not drawn …", nplural(hidden, "segment"))
 		default:
 			row.Y, row.TextY = y, y+4
-			row.Time = "+" + relTime(e.t.Sub(cn.First)) + " s"
+			row.Time = "+" + relTime(e.t.Sub(first)) + " s"
 			row.LabelX = (ladderClientX + ladderServerX) / 2
 			row.LeftAnchorX, row.RightAnchorX = ladderClientX-8, ladderServerX+8
 			who := "client"
@@ -721,7 +722,7 @@ func newLadder(c *Connection, open bool) ladderView {
 // stepRow draws one segment at height y.
 func stepRow(cn *fsm.Conn, st *fsm.Step, y float64, row ladderRow) ladderRow {
 	row.Y, row.TextY, row.Frame = y, y-6, st.Frame
-	row.Time = "+" + relTime(st.Time.Sub(cn.First)) + " s"
+	row.Time = "+" + relTime(st.Time.Sub(fsm.StampOf(cn.First))) + " s"
 	row.X1, row.X2 = ladderClientX+ladderArrowInset, ladderServerX-ladderArrowInset
 	if st.Dir == reassembly.ServerToClient {
 		row.X1, row.X2 = ladderServerX-ladderArrowInset, ladderClientX+ladderArrowInset

@@ -176,7 +176,7 @@ func TimeIn(e *fsm.Endpoint, s fsm.State, end time.Time) time.Duration {
 		if ch.To != s {
 			continue
 		}
-		until := end
+		until := fsm.StampOf(end)
 		if i+1 < len(e.Timeline) {
 			until = e.Timeline[i+1].Time
 		}

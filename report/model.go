@@ -204,7 +204,7 @@ func Build(tool string, st reassembly.Stats, conns []*fsm.Conn, cfg fsm.Config) 
 // finding renders finding f of connection id.
 func finding(id uint64, f *fsm.Finding) Finding {
 	return Finding{Kind: f.Kind, Severity: f.Severity, Endpoint: addr(f.Endpoint),
-		Role: f.Role, Peer: addr(f.Peer), Connection: id, Since: f.Since.UTC(),
+		Role: f.Role, Peer: addr(f.Peer), Connection: id, Since: f.Since.Time(),
 		DurationSeconds: f.Duration.Seconds(), Ending: f.Ending, Frames: nonNil(f.Frames),
 		Explanation: explain(f)}
 }
@@ -242,7 +242,7 @@ func connection(c *fsm.Conn) Connection {
 func timeline(e *fsm.Endpoint) []Change {
 	out := make([]Change, 0, len(e.Timeline))
 	for _, ch := range e.Timeline {
-		out = append(out, Change{Time: ch.Time.UTC(), Frame: ch.Frame, State: ch.To, Event: ch.On, Presumed: ch.Presumed})
+		out = append(out, Change{Time: ch.Time.Time(), Frame: ch.Frame, State: ch.To, Event: ch.On, Presumed: ch.Presumed})
 	}
 	return out
 }

@@ -84,7 +84,7 @@ func (b *Builder) SetSnapshots(at []time.Time) {
 // (ok false before its first change, or when that state holds no socket).
 func stateAt(e *fsm.Endpoint, t time.Time) (ch fsm.Change, ok bool) {
 	// The first change after t (the comparison never says "equal").
-	i, _ := slices.BinarySearchFunc(e.Timeline, t, func(c fsm.Change, t time.Time) int {
+	i, _ := slices.BinarySearchFunc(e.Timeline, fsm.StampOf(t), func(c fsm.Change, t fsm.Stamp) int {
 		if c.Time.After(t) {
 			return 1
 		}
@@ -114,7 +114,7 @@ func (b *Builder) addSnapshots(c *fsm.Conn) {
 			if r == 1 {
 				peer = &c.Client
 			}
-			s.eps.add(snapEP{role: r, state: ch.To, local: e.Addr, peer: peer.Addr, since: ch.Time,
+			s.eps.add(snapEP{role: r, state: ch.To, local: e.Addr, peer: peer.Addr, since: ch.Time.Time(),
 				presumed: ch.Presumed, conn: c.ID}, MaxSnapshotEndpoints)
 		}
 	}
@@ -227,11 +227,11 @@ func (s *sampler) add(r int, e *fsm.Endpoint, end time.Time) {
 		if !ch.To.Open() {
 			continue
 		}
-		until := end
+		until := end.UnixNano()
 		if i+1 < len(tl) {
-			until = tl[i+1].Time
+			until = int64(tl[i+1].Time)
 		}
-		s.interval(r, ch.To, ch.Time.UnixNano(), until.UnixNano())
+		s.interval(r, ch.To, int64(ch.Time), until)
 	}
 }
 

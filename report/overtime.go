@@ -42,11 +42,11 @@ func (o *overTime) add(r int, e *fsm.Endpoint, end time.Time) {
 		if ch.To == fsm.Closed || ch.To == fsm.Unknown {
 			continue
 		}
-		until := end
+		until := end.UnixNano()
 		if i+1 < len(tl) {
-			until = tl[i+1].Time
+			until = int64(tl[i+1].Time)
 		}
-		o.span(r, ch.To, ch.Time.UnixNano(), until.UnixNano())
+		o.span(r, ch.To, int64(ch.Time), until)
 	}
 }
 
