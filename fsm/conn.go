@@ -10,7 +10,7 @@ import (
 // Step is one line of a connection's ladder diagram: a relevant segment and
 // the states both endpoints were in after it.
 type Step struct {
-	Time  Stamp
+	Time  reassembly.Stamp
 	Frame uint64
 	Dir   reassembly.Dir
 	Flags reassembly.Flags

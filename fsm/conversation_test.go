@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	t0     = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	t0     = reassembly.StampOf(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	cliAP  = netip.MustParseAddrPort("192.0.2.1:40000")
 	srvAP  = netip.MustParseAddrPort("192.0.2.2:80")
 	c2s    = reassembly.ClientToServer

@@ -9,8 +9,8 @@ import (
 
 // findings derives the connection's findings from its replay (DESIGN §4).
 // Every finding carries the frames that prove it.
-func (rp *replay) findings(cn *Conn, end Stamp) {
-	first := StampOf(cn.First)
+func (rp *replay) findings(cn *Conn, end reassembly.Stamp) {
+	first := reassembly.StampOf(cn.First)
 	for d := range rp.ep {
 		rp.closeWait(dir(d), end)
 		rp.finWait2(dir(d), end)
@@ -89,7 +89,7 @@ func entered(e *Endpoint, s State) bool {
 }
 
 // newFinding starts a finding about the endpoint that sends in direction d.
-func (rp *replay) newFinding(k Kind, sev Severity, d dir, since, end Stamp) Finding {
+func (rp *replay) newFinding(k Kind, sev Severity, d dir, since, end reassembly.Stamp) Finding {
 	role := Client
 	if d == reassembly.ServerToClient {
 		role = Server
@@ -114,7 +114,7 @@ func (rp *replay) add(f Finding) {
 
 // exit returns how and when the endpoint left state s after entering it at
 // index i of its timeline.
-func exit(e *Endpoint, i int, end Stamp) (Stamp, Ending, uint64) {
+func exit(e *Endpoint, i int, end reassembly.Stamp) (reassembly.Stamp, Ending, uint64) {
 	for _, ch := range e.Timeline[i+1:] {
 		switch ch.On {
 		case RecvRST:
@@ -131,7 +131,7 @@ func exit(e *Endpoint, i int, end Stamp) (Stamp, Ending, uint64) {
 
 // closeWait: the peer's FIN was ACKed by this endpoint, which never sent its
 // own FIN (DESIGN §4 close-wait).
-func (rp *replay) closeWait(d dir, end Stamp) {
+func (rp *replay) closeWait(d dir, end reassembly.Stamp) {
 	e := rp.ep[d]
 	if !rp.half[d].Seen {
 		return // never seen sending: nothing proves what it did
@@ -152,7 +152,7 @@ func (rp *replay) closeWait(d dir, end Stamp) {
 	f.SentAfter = h.DataSeen && h.LastDataNs > int64(entry.Time)
 	last := entry.Time
 	if f.SentAfter {
-		last = Stamp(h.LastDataNs)
+		last = reassembly.Stamp(h.LastDataNs)
 	}
 	f.Idle = until.Sub(last)
 	if f.SentAfter && ending == StillOpen && f.Idle < rp.cfg.CloseWaitMin {
@@ -173,7 +173,7 @@ func (rp *replay) closeWait(d dir, end Stamp) {
 }
 
 // finWait2: the mirror view, an endpoint waiting for the peer's FIN.
-func (rp *replay) finWait2(d dir, end Stamp) {
+func (rp *replay) finWait2(d dir, end reassembly.Stamp) {
 	e := rp.ep[d]
 	if !rp.half[d].Seen {
 		return // never seen sending: nothing proves what it did
@@ -194,7 +194,7 @@ func (rp *replay) finWait2(d dir, end Stamp) {
 		return // part of an abort, reported as reset
 	}
 	peer := &rp.half[d.Reverse()]
-	if ending == StillOpen && peer.DataSeen && peer.LastDataNs > int64(entry.Time) && end.Sub(Stamp(peer.LastDataNs)) < rp.cfg.CloseWaitMin {
+	if ending == StillOpen && peer.DataSeen && peer.LastDataNs > int64(entry.Time) && end.Sub(reassembly.Stamp(peer.LastDataNs)) < rp.cfg.CloseWaitMin {
 		return // the peer is still sending on a half-closed connection
 	}
 	f := rp.newFinding(KindFinWait2, Warning, d, entry.Time, until)
@@ -213,7 +213,7 @@ func (rp *replay) finWait2(d dir, end Stamp) {
 }
 
 // timeWait: this endpoint closed actively and entered TIME-WAIT.
-func (rp *replay) timeWait(d dir, end Stamp) {
+func (rp *replay) timeWait(d dir, end reassembly.Stamp) {
 	e := rp.ep[d]
 	if !rp.half[d].Seen {
 		return // never seen sending: nothing proves what it did
@@ -236,7 +236,7 @@ func (rp *replay) timeWait(d dir, end Stamp) {
 }
 
 // finRetransmit: a FIN sent more than once.
-func (rp *replay) finRetransmit(d dir, first Stamp) {
+func (rp *replay) finRetransmit(d dir, first reassembly.Stamp) {
 	fr := rp.finFrames[d]
 	if len(fr) < 2 {
 		return
@@ -264,7 +264,7 @@ func (rp *replay) finRetransmit(d dir, first Stamp) {
 }
 
 // handshake derives syn-recv, syn-timeout and refused.
-func (rp *replay) handshake(end Stamp) {
+func (rp *replay) handshake(end reassembly.Stamp) {
 	cl, sv := rp.ep[0], rp.ep[1]
 	ch, sh := &rp.half[0], &rp.half[1]
 	// syn-recv: the server answered with SYN-ACK and never saw the final ACK.

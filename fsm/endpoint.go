@@ -2,11 +2,13 @@ package fsm
 
 import (
 	"net/netip"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 // Change is one entry of an endpoint's timeline.
 type Change struct {
-	Time Stamp
+	Time reassembly.Stamp
 	// Frame is the frame that proves the change, or 0 for a timer.
 	Frame uint64
 	From  State
@@ -20,7 +22,7 @@ type Change struct {
 // Anomaly is an event that has no edge from the endpoint's current state.
 // The endpoint keeps its state and the anomaly is reported.
 type Anomaly struct {
-	At     Stamp
+	At     reassembly.Stamp
 	Frame  uint64
 	From   State
 	On     Event
@@ -46,7 +48,7 @@ type Endpoint struct {
 	// Assumed is set when the state was assumed because the capture joined mid-stream.
 	Assumed bool
 	// Since is when the current state was entered.
-	Since    Stamp
+	Since    reassembly.Stamp
 	Timeline []Change
 	// Anomalies are events that did not fit the state machine.
 	Anomalies []Anomaly
@@ -57,7 +59,7 @@ type Endpoint struct {
 // apply is the only way an endpoint changes state: it looks the edge up,
 // records the change in the timeline (self-loops are not recorded) or an
 // Anomaly, and reports whether the edge exists.
-func (e *Endpoint) apply(ev Event, t Stamp, frame uint64, presumed bool) bool {
+func (e *Endpoint) apply(ev Event, t reassembly.Stamp, frame uint64, presumed bool) bool {
 	n, ok := next(e.State, ev)
 	if !ok {
 		if len(e.Anomalies) < maxAnomalies {
@@ -83,7 +85,7 @@ func (e *Endpoint) apply(ev Event, t Stamp, frame uint64, presumed bool) bool {
 }
 
 // StateAt returns the endpoint's state at time t, from its timeline.
-func (e *Endpoint) StateAt(t Stamp) State {
+func (e *Endpoint) StateAt(t reassembly.Stamp) State {
 	s := Unknown
 	for _, c := range e.Timeline {
 		if c.Time.After(t) {

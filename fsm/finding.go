@@ -3,6 +3,8 @@ package fsm
 import (
 	"net/netip"
 	"time"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 // Kind is the kind of a finding (DESIGN §4).
@@ -139,7 +141,7 @@ type Finding struct {
 	Peer netip.AddrPort
 	// Since is when the situation began; Duration how long it lasted until
 	// it ended or the capture did.
-	Since    Stamp
+	Since    reassembly.Stamp
 	Duration time.Duration
 	Ending   Ending
 	// Frames are the frames that prove the finding, in capture order.

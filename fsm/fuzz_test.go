@@ -21,7 +21,7 @@ func fuzzSegments(data []byte) []reassembly.Segment {
 	var (
 		segs []reassembly.Segment
 		seq  [4][2]uint32
-		now  = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+		now  = reassembly.StampOf(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	)
 	for i := range seq {
 		seq[i] = [2]uint32{uint32(i) * 1000003, 0xfffff000 + uint32(i)} // one side starts near the wrap

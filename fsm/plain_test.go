@@ -41,13 +41,13 @@ func replayWith(t *testing.T, tr *Tracker, data []byte) []*Conn {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		if ns := seg.Time.UnixNano(); ns >= next {
+		if ns := int64(seg.Time); ns >= next {
 			a.Sweep(seg.Time, cfg.Linger())
 			next = ns + int64(cfg.MSL/2)
 		}
 		a.Add(&seg)
 	}
-	a.Flush(src.Stats().Last)
+	a.Flush(reassembly.StampOf(src.Stats().Last))
 	return out
 }
 

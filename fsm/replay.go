@@ -29,9 +29,8 @@ func (rp *replay) step(c *reassembly.Conn, seg *reassembly.Segment, info *reasse
 	if plainPath && rp.plain(seg, info) {
 		return
 	}
-	now := StampOf(seg.Time)
-	rp.expire(now)
-	rp.frame, rp.now = seg.Frame, now
+	rp.expire(seg.Time)
+	rp.frame, rp.now = seg.Frame, seg.Time
 	d := info.Dir
 	r := d.Reverse()
 	s, rcv := rp.ep[d], rp.ep[r]
@@ -144,7 +143,7 @@ func (rp *replay) plain(seg *reassembly.Segment, info *reassembly.SegInfo) bool 
 		rp.pendSYN[0].armed || rp.pendSYN[1].armed || rp.pendFIN[0].armed || rp.pendFIN[1].armed {
 		return false
 	}
-	rp.frame, rp.now = seg.Frame, StampOf(seg.Time)
+	rp.frame, rp.now = seg.Frame, seg.Time
 	rp.ladder(seg, info, [2]State{Established, Established})
 	return true
 }
@@ -311,7 +310,7 @@ const (
 // gaveUp returns when an endpoint retransmitting its SYN (or SYN-ACK) at the
 // times ts stopped: the next retransmission, at double the last interval,
 // was due by then and had not come by now (with half an interval of slack).
-func gaveUp(ts []Stamp, now Stamp) (Stamp, bool) {
+func gaveUp(ts []reassembly.Stamp, now reassembly.Stamp) (reassembly.Stamp, bool) {
 	if len(ts) == 0 || len(ts) >= maxFrames {
 		return 0, false
 	}
@@ -325,7 +324,7 @@ func gaveUp(ts []Stamp, now Stamp) (Stamp, bool) {
 }
 
 // expire runs the timers up to time now.
-func (rp *replay) expire(now Stamp) {
+func (rp *replay) expire(now reassembly.Stamp) {
 	for i, e := range rp.ep {
 		if !hasTimer(e.State) {
 			continue // nothing is due (and due need not be asked)
@@ -339,7 +338,7 @@ func (rp *replay) expire(now Stamp) {
 // due returns the timer event that endpoint i (by reassembly.Dir) has due at
 // time now, when it fired, and whether it is presumed; ok is false when no
 // timer is due. It changes nothing (see expire, and Tracker.Snapshot).
-func (rp *replay) due(i int, now Stamp) (ev Event, at Stamp, presumed, ok bool) {
+func (rp *replay) due(i int, now reassembly.Stamp) (ev Event, at reassembly.Stamp, presumed, ok bool) {
 	e := rp.ep[i]
 	switch e.State {
 	case SynSent:
@@ -360,8 +359,8 @@ func (rp *replay) due(i int, now Stamp) (ev Event, at Stamp, presumed, ok bool) 
 		}
 	case FinWait2:
 		idle := e.Since
-		if h := &rp.half[i]; h.Seen && Stamp(h.LastNs) > idle {
-			idle = Stamp(h.LastNs)
+		if h := &rp.half[i]; h.Seen && reassembly.Stamp(h.LastNs) > idle {
+			idle = reassembly.Stamp(h.LastNs)
 		}
 		if at := idle.Add(rp.cfg.FinTimeout); !now.Before(at) {
 			return FinTimeout, at, true, true
@@ -454,18 +453,18 @@ func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
 	if seg.Src == nw.conn.Server.Addr {
 		d = reassembly.ServerToClient
 	}
-	nw.addStep(Step{Time: StampOf(seg.Time), Frame: seg.Frame, Dir: d, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,
+	nw.addStep(Step{Time: seg.Time, Frame: seg.Frame, Dir: d, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,
 		Len: seg.Len, Kind: info.Kind, Client: nw.ep[0].State, Server: nw.ep[1].State, Stale: true})
 }
 
 // finish fills cn with the connection: the replay's state, the
 // assembler's counters, the ladder completed and the findings derived, and
 // Zeek's verdict unless keep (when set) says cn will not be shown.
-func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn, keep func(*Conn) bool) {
+func (rp *replay) finish(c *reassembly.Conn, at reassembly.Stamp, cn *Conn, keep func(*Conn) bool) {
 	l := &rp.conn
 	l.Partial = l.Partial || c.Partial()
 	*cn = Conn{ID: c.ID, Key: c.Key, Incarnation: c.Incarnation, Roles: c.Roles, Partial: l.Partial,
-		FirstFrame: c.FirstFrame, First: c.First, LastFrame: c.LastFrame, Last: c.Last, End: at}
+		FirstFrame: c.FirstFrame, First: c.First.Time(), LastFrame: c.LastFrame, Last: c.Last.Time(), End: at.Time()}
 	for d := range c.Half {
 		h := &c.Half[d]
 		cn.Packets[d], cn.Bytes[d], cn.IPBytes[d] = h.Packets, h.Bytes, h.IPBytes
@@ -485,7 +484,7 @@ func (rp *replay) finish(c *reassembly.Conn, at time.Time, cn *Conn, keep func(*
 			rp.insertStep(st)
 		}
 	}
-	rp.findings(cn, StampOf(at))
+	rp.findings(cn, at)
 	cn.Client, cn.Server = l.Client, l.Server
 	cn.Ladder, cn.LadderOmitted, cn.Findings = l.Ladder, l.LadderOmitted, l.Findings
 	if !rp.lean && (keep == nil || keep(cn)) {

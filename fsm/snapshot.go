@@ -32,7 +32,7 @@ type Snapshot struct {
 // packet. Not safe for concurrent use with the Tracker's other methods.
 func (t *Tracker) Snapshot(conns iter.Seq[*reassembly.Conn], now time.Time) Snapshot {
 	s := Snapshot{At: now}
-	nowS := StampOf(now)
+	nowS := reassembly.StampOf(now)
 	for c := range conns {
 		rp, ok := c.Data.(*replay)
 		if !ok {

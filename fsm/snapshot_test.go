@@ -50,7 +50,7 @@ func TestSnapshot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := tr.Snapshot(asm.All(), t0.Add(tt.at))
+			s := tr.Snapshot(asm.All(), t0.Add(tt.at).Time())
 			if s.Clients[FinWait2] != tt.cliFW2 || s.Clients[Established] != tt.cliEst || s.Servers[CloseWait] != tt.srvCW {
 				t.Errorf("clients FIN_WAIT_2 %d ESTABLISHED %d, servers CLOSE_WAIT %d; want %d %d %d",
 					s.Clients[FinWait2], s.Clients[Established], s.Servers[CloseWait], tt.cliFW2, tt.cliEst, tt.srvCW)
@@ -59,7 +59,7 @@ func TestSnapshot(t *testing.T) {
 			if top != srvAP || n != 2 || total != 2 {
 				t.Errorf("CloseWaitTop() = %v, %d, %d; want %v, 2, 2", top, n, total, srvAP)
 			}
-			if want := t0.Add(tt.cwOldestMs); !s.CloseWaitSince.Equal(want) {
+			if want := t0.Add(tt.cwOldestMs); !s.CloseWaitSince.Equal(want.Time()) {
 				t.Errorf("CloseWaitSince = %v; want %v", s.CloseWaitSince, want)
 			}
 		})
@@ -73,7 +73,7 @@ func TestSnapshot(t *testing.T) {
 	}
 
 	var m Snapshot
-	a, b := tr.Snapshot(asm.All(), t0), Snapshot{Servers: [NumStates]int{CloseWait: 3}}
+	a, b := tr.Snapshot(asm.All(), t0.Time()), Snapshot{Servers: [NumStates]int{CloseWait: 3}}
 	b.CloseWait = map[netip.AddrPort]int{srvAP: 3}
 	m.Merge(&a)
 	m.Merge(&b)

@@ -92,20 +92,20 @@ func TestParseStateSSNames(t *testing.T) {
 
 func TestApplyRecordsTimelineAndAnomalies(t *testing.T) {
 	var e Endpoint
-	if !e.apply(SendSYN, StampOf(t0), 1, false) || e.State != SynSent {
+	if !e.apply(SendSYN, t0, 1, false) || e.State != SynSent {
 		t.Fatalf("apply(SendSYN) from UNKNOWN: state %v", e.State)
 	}
-	if !e.apply(SendSYN, StampOf(t0), 2, false) || len(e.Timeline) != 1 {
+	if !e.apply(SendSYN, t0, 2, false) || len(e.Timeline) != 1 {
 		t.Fatalf("a self-loop must not add to the timeline: %v", e.Timeline)
 	}
-	if e.apply(RecvFIN, StampOf(t0), 3, false) {
+	if e.apply(RecvFIN, t0, 3, false) {
 		t.Fatal("RecvFIN in SYN_SENT must be refused")
 	}
 	if e.State != SynSent || len(e.Anomalies) != 1 || e.Anomalies[0].Frame != 3 || e.Anomalies[0].From != SynSent {
 		t.Fatalf("anomaly not recorded: state %v anomalies %+v", e.State, e.Anomalies)
 	}
 	for i := range maxAnomalies + 5 {
-		e.apply(RecvFIN, StampOf(t0), uint64(10+i), false)
+		e.apply(RecvFIN, t0, uint64(10+i), false)
 	}
 	if len(e.Anomalies) != maxAnomalies || e.DroppedAnomalies != 6 {
 		t.Fatalf("anomalies not bounded: %d kept, %d dropped", len(e.Anomalies), e.DroppedAnomalies)

@@ -110,7 +110,7 @@ type replay struct {
 	// The same for the short lists of frames and times: next to the state
 	// rather than in separate heap objects, so that closing a connection
 	// reads a few adjacent cache lines instead of as many scattered ones.
-	synTimesBuf, synAckTimesBuf [2]Stamp
+	synTimesBuf, synAckTimesBuf [2]reassembly.Stamp
 	synFramesBuf, synAckBuf     [2]uint64
 	finFramesBuf                [2][2]uint64
 	// Most connections have one finding (TIME-WAIT) citing two frames.
@@ -246,12 +246,12 @@ type replayState struct {
 	pendSYN, pendFIN [2]pending
 	synDelivered     [2]bool
 	finDelivered     [2]bool
-	twStart          [2]Stamp
+	twStart          [2]reassembly.Stamp
 
-	synTimes      []Stamp // client SYN transmissions (for back-off intervals)
+	synTimes      []reassembly.Stamp // client SYN transmissions (for back-off intervals)
 	synFrames     []uint64
 	synAckFrame   []uint64
-	synAckTimes   []Stamp
+	synAckTimes   []reassembly.Stamp
 	finFrames     [2][]uint64
 	rstFrame      [2]uint64
 	lastData      [2]Step
@@ -274,14 +274,14 @@ type replayState struct {
 	nrecs uint8
 
 	frame uint64
-	now   Stamp
+	now   reassembly.Stamp
 }
 
 type resetInfo struct {
 	sender         reassembly.Dir
 	from, peerFrom State
 	frame          uint64
-	at             Stamp
+	at             reassembly.Stamp
 }
 
 type reuseInfo struct {
@@ -335,13 +335,12 @@ func (t *Tracker) Open(c *reassembly.Conn) {
 		return
 	}
 	old := c.Prev.Data.(*replay)
-	first := StampOf(c.First)
-	old.expire(first)
+	old.expire(c.First)
 	sender, peer := old.endpointAt(c.Client), old.endpointAt(c.Server)
 	ru := &reuseInfo{senderState: sender.State, staleState: peer.State, stale: reassembly.ServerToClient,
 		frames: []uint64{c.FirstFrame}}
 	if sender.State.Open() {
-		sender.apply(Reused, first, c.FirstFrame, true)
+		sender.apply(Reused, c.First, c.FirstFrame, true)
 	}
 	if !peer.State.Open() && ru.senderState == TimeWait {
 		ru.stale, ru.staleState = reassembly.ClientToServer, TimeWait // the client reused its own TIME-WAIT (tcp_tw_reuse)
@@ -373,15 +372,14 @@ func (t *Tracker) Segment(c *reassembly.Conn, seg *reassembly.Segment, info *rea
 }
 
 // Close implements reassembly.Handler.
-func (t *Tracker) Close(c *reassembly.Conn, at time.Time, why reassembly.CloseReason) {
+func (t *Tracker) Close(c *reassembly.Conn, at reassembly.Stamp, why reassembly.CloseReason) {
 	rp := c.Data.(*replay)
 	c.Data = nil
-	end := StampOf(at)
-	rp.expire(end)
+	rp.expire(at)
 	if why == reassembly.Superseded {
 		for _, e := range rp.ep {
 			if e.State.Open() {
-				e.apply(Reused, end, 0, true)
+				e.apply(Reused, at, 0, true)
 			}
 		}
 	}
@@ -407,12 +405,12 @@ func (c Config) Linger() time.Duration { return 2 * c.MSL }
 // Done implements reassembly.Handler: c is over once both endpoints are
 // closed (timers run up to now) and no segment of it came for the linger.
 // Only SYN-SENT, SYN-RECEIVED, FIN-WAIT-2 and TIME-WAIT have timers (due).
-func (t *Tracker) Done(c *reassembly.Conn, now time.Time) (done, timer bool) {
+func (t *Tracker) Done(c *reassembly.Conn, now reassembly.Stamp) (done, timer bool) {
 	if now.Sub(c.Last) < t.cfg.Linger() {
 		return false, true
 	}
 	rp := c.Data.(*replay)
-	rp.expire(StampOf(now))
+	rp.expire(now)
 	a, b := rp.ep[0].State, rp.ep[1].State
 	if !a.Open() && !b.Open() {
 		return true, false

@@ -354,7 +354,7 @@ func decodeSegment(p rawPacket) (capturedSegment, bool) {
 		return capturedSegment{}, false
 	}
 	seg := reassembly.Segment{
-		Time:   p.ts,
+		Time:   reassembly.StampOf(p.ts),
 		Src:    netip.AddrPortFrom(src, binary.BigEndian.Uint16(tcp)),
 		Dst:    netip.AddrPortFrom(dst, binary.BigEndian.Uint16(tcp[2:])),
 		Seq:    binary.BigEndian.Uint32(tcp[4:]),

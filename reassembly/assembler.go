@@ -63,7 +63,7 @@ type Handler interface {
 	// Close is called once per connection when the assembler is done with it,
 	// at time at (capture time). c is recycled after Close returns: a handler
 	// must not keep it.
-	Close(c *Conn, at time.Time, why CloseReason)
+	Close(c *Conn, at Stamp, why CloseReason)
 	// Done reports whether c is over at capture time now: nothing but a new
 	// incarnation could change what the handler reports about it. Sweep
 	// then closes it (Finished) and releases its memory. When it is not
@@ -72,7 +72,7 @@ type Handler interface {
 	// ESTABLISHED or CLOSE-WAIT), Sweep stops looking at c until its next
 	// segment, so that a capture full of leaked connections does not make
 	// every sweep revisit them all.
-	Done(c *Conn, now time.Time) (done, timer bool)
+	Done(c *Conn, now Stamp) (done, timer bool)
 }
 
 // Assembler groups segments into connections: a four-tuple table that splits
@@ -83,7 +83,7 @@ type Assembler struct {
 	conns table
 	free  []*Conn         // closed connections, recycled by open
 	fresh slab.Pool[Conn] // where connections come from when free is empty (see package slab)
-	last  time.Time
+	last  Stamp
 	info  SegInfo
 	live  int // connections tracked, previous incarnations included
 	peak  int
@@ -196,8 +196,8 @@ func (a *Assembler) Add(seg *Segment) {
 // so a sweep costs the connections idle long enough, not all of them. Which
 // connections a sweep closes depends only on each connection's own segments
 // and on now, never on the others sharing the Assembler.
-func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
-	cutoff := now.Add(-linger).UnixNano()
+func (a *Assembler) Sweep(now Stamp, linger time.Duration) {
+	cutoff := int64(now.Add(-linger))
 	due := a.due[:0]
 	for a.idle.len() > 0 && a.idle.first() <= cutoff {
 		due = append(due, a.idle.pop())
@@ -211,10 +211,10 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 		switch {
 		case c.ID != e.id || c.superseded:
 			// closed and recycled, or now a previous incarnation (closed with its successor)
-		case c.Last.UnixNano() > cutoff:
-			a.idle.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID})
+		case int64(c.Last) > cutoff:
+			a.idle.push(idleEntry{at: int64(c.Last), c: c, id: c.ID})
 		case c.Prev != nil:
-			a.idle.push(idleEntry{at: max(now.UnixNano(), cutoff+1), c: c, id: c.ID})
+			a.idle.push(idleEntry{at: max(int64(now), cutoff+1), c: c, id: c.ID})
 		default:
 			done, timer := a.h.Done(c, now)
 			switch {
@@ -224,7 +224,7 @@ func (a *Assembler) Sweep(now time.Time, linger time.Duration) {
 			case timer:
 				// A timer still to run: look again one linger later, not
 				// at every sweep.
-				a.idle.push(idleEntry{at: max(now.UnixNano(), cutoff+1), c: c, id: c.ID})
+				a.idle.push(idleEntry{at: max(int64(now), cutoff+1), c: c, id: c.ID})
 			default:
 				a.park(c) // open with no timer (a leak): only a segment can change it
 			}
@@ -280,7 +280,7 @@ func (a *Assembler) park(c *Conn) {
 	c.parked = true
 	c.parkSeq++
 	a.nParked++
-	a.parked.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID, seq: c.parkSeq})
+	a.parked.push(idleEntry{at: int64(c.Last), c: c, id: c.ID, seq: c.parkSeq})
 	if len(a.parked) > 2*a.nParked+1024 {
 		a.compactParked()
 	}
@@ -288,10 +288,10 @@ func (a *Assembler) park(c *Conn) {
 
 // unpark puts a parked connection back on the sweep queue at its new
 // segment's time t.
-func (a *Assembler) unpark(c *Conn, t time.Time) {
+func (a *Assembler) unpark(c *Conn, t Stamp) {
 	c.parked = false
 	a.nParked--
-	a.idle.push(idleEntry{at: t.UnixNano(), c: c, id: c.ID})
+	a.idle.push(idleEntry{at: int64(t), c: c, id: c.ID})
 }
 
 // current reports whether e is the live entry of a parked connection.
@@ -316,15 +316,15 @@ func (a *Assembler) compactParked() {
 // incarnation, if any) to make room for a new one. The idle queue is keyed
 // by each connection's last segment as of its last visit, so an entry whose
 // connection has been active since is put back at its true time first.
-func (a *Assembler) evict(now time.Time) {
+func (a *Assembler) evict(now Stamp) {
 	for a.idle.len() > 0 || len(a.parked) > 0 {
 		if len(a.parked) > 0 && (a.idle.len() == 0 || a.parked[0].at < a.idle.first()) {
 			e := a.parked.pop()
 			switch c := e.c; {
 			case !e.current():
 				continue // unparked since, or closed and recycled
-			case c.Last.UnixNano() > e.at: // not expected: a segment unparks
-				a.parked.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID, seq: e.seq})
+			case int64(c.Last) > e.at: // not expected: a segment unparks
+				a.parked.push(idleEntry{at: int64(c.Last), c: c, id: c.ID, seq: e.seq})
 				continue
 			}
 			a.evictConn(e.c, now)
@@ -335,8 +335,8 @@ func (a *Assembler) evict(now time.Time) {
 		switch {
 		case c.ID != e.id || c.superseded || c.parked:
 			continue // closed and recycled, a previous incarnation, or parked (its entry is in parked)
-		case c.Last.UnixNano() > e.at:
-			a.idle.push(idleEntry{at: c.Last.UnixNano(), c: c, id: c.ID})
+		case int64(c.Last) > e.at:
+			a.idle.push(idleEntry{at: int64(c.Last), c: c, id: c.ID})
 			continue
 		}
 		a.evictConn(c, now)
@@ -345,7 +345,7 @@ func (a *Assembler) evict(now time.Time) {
 }
 
 // evictConn closes c, with its previous incarnation if any, as Evicted.
-func (a *Assembler) evictConn(c *Conn, now time.Time) {
+func (a *Assembler) evictConn(c *Conn, now Stamp) {
 	a.conns.del(&c.Key, c.Key.hash())
 	if p := c.Prev; p != nil {
 		c.Prev = nil
@@ -357,7 +357,7 @@ func (a *Assembler) evictConn(c *Conn, now time.Time) {
 }
 
 // close hands c to the handler for the last time and recycles it.
-func (a *Assembler) close(c *Conn, at time.Time, why CloseReason) {
+func (a *Assembler) close(c *Conn, at Stamp, why CloseReason) {
 	a.h.Close(c, at, why)
 	if c.parked {
 		a.nParked--
@@ -368,7 +368,7 @@ func (a *Assembler) close(c *Conn, at time.Time, why CloseReason) {
 }
 
 // Flush closes every connection still tracked, oldest first, at time end.
-func (a *Assembler) Flush(end time.Time) {
+func (a *Assembler) Flush(end Stamp) {
 	if end.Before(a.last) {
 		end = a.last
 	}
@@ -404,7 +404,7 @@ func (a *Assembler) open(k *Key, h uint64, seg *Segment, prev *Conn) *Conn {
 	*c = Conn{Key: *k, ID: seg.Frame, FirstFrame: seg.Frame, First: seg.Time}
 	a.live++
 	a.peak = max(a.peak, a.live)
-	a.idle.push(idleEntry{at: seg.Time.UnixNano(), c: c, id: c.ID})
+	a.idle.push(idleEntry{at: int64(seg.Time), c: c, id: c.ID})
 	switch {
 	case seg.Flags&(SYN|ACK) == SYN:
 		c.Client, c.Server, c.Roles = seg.Src, seg.Dst, RoleBySYN
@@ -478,7 +478,7 @@ func (c *Conn) track(seg *Segment, info *SegInfo) {
 	d := c.DirOf(seg.Src)
 	h, peer := &c.Half[d], &c.Half[d.Reverse()]
 	info.Dir = d
-	ns := seg.Time.UnixNano()
+	ns := int64(seg.Time)
 	seq := Seq(seg.Seq)
 	end := Seq(seg.SeqEnd())
 	f := seg.Flags

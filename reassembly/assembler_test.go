@@ -16,13 +16,13 @@ type countHandler struct {
 
 func (h *countHandler) Open(*Conn)                              { h.opens++ }
 func (h *countHandler) Segment(_ *Conn, _ *Segment, i *SegInfo) { h.segs++; h.last = *i }
-func (h *countHandler) Close(*Conn, time.Time, CloseReason)     { h.closes++ }
-func (h *countHandler) Done(*Conn, time.Time) (bool, bool)      { return false, true }
+func (h *countHandler) Close(*Conn, Stamp, CloseReason)         { h.closes++ }
+func (h *countHandler) Done(*Conn, Stamp) (bool, bool)          { return false, true }
 
 var (
 	tA = netip.MustParseAddrPort("192.0.2.1:40000")
 	tB = netip.MustParseAddrPort("192.0.2.2:80")
-	t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	t0 = StampOf(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 )
 
 func mk(frame uint64, at time.Duration, src, dst netip.AddrPort, f Flags, seq, ack, n uint32) *Segment {
@@ -166,7 +166,7 @@ type evictRecorder struct {
 	why    []CloseReason
 }
 
-func (h *evictRecorder) Close(c *Conn, _ time.Time, why CloseReason) {
+func (h *evictRecorder) Close(c *Conn, _ Stamp, why CloseReason) {
 	h.closed, h.why = append(h.closed, c.ID), append(h.why, why)
 }
 
@@ -198,7 +198,7 @@ type parkHandler struct {
 	asked map[uint64]int
 }
 
-func (h *parkHandler) Done(c *Conn, _ time.Time) (bool, bool) {
+func (h *parkHandler) Done(c *Conn, _ Stamp) (bool, bool) {
 	h.asked[c.ID]++
 	return false, false
 }

@@ -2,7 +2,6 @@ package reassembly
 
 import (
 	"net/netip"
-	"time"
 )
 
 // Dir is the direction of a segment within a connection.
@@ -143,7 +142,7 @@ type Conn struct {
 	Prev *Conn
 	// FirstFrame/First and LastFrame/Last bound the segments of this connection.
 	FirstFrame, LastFrame uint64
-	First, Last           time.Time
+	First, Last           Stamp
 	// Data is for the Handler's own per-connection state.
 	Data any
 

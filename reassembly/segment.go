@@ -2,7 +2,6 @@ package reassembly
 
 import (
 	"net/netip"
-	"time"
 )
 
 // Flags is the set of TCP control bits carried by a segment.
@@ -56,7 +55,7 @@ type Segment struct {
 	// single file it is Wireshark's frame number.
 	Frame uint64
 	// Time is the capture timestamp.
-	Time time.Time
+	Time Stamp
 	// Src and Dst are the sender's and receiver's address and port.
 	Src, Dst netip.AddrPort
 	// Seq and Ack are the raw 32-bit sequence and acknowledgment numbers.

@@ -802,7 +802,7 @@ type groupAgg struct {
 	// usual case of growing IDs, without reading the lists themselves.
 	count     int
 	longest   time.Duration
-	oldest    fsm.Stamp
+	oldest    reassembly.Stamp
 	connsCut  uint64 // conns is full and keeps only IDs below this (else MaxUint64)
 	framesCut uint64 // the same for frames
 	exConn    uint64 // example's connection and index, when example is set

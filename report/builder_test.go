@@ -29,7 +29,7 @@ func mixed(n int) []*fsm.Conn {
 			c.Client = fsm.Endpoint{Addr: cl, State: fsm.Closed}
 			c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
 			c.Findings = []fsm.Finding{{Kind: fsm.KindTimeWait, Severity: fsm.Info, Endpoint: cl, Role: fsm.Client,
-				Peer: srv, Since: fsm.StampOf(t0.Add(time.Duration(i) * time.Millisecond)), Duration: time.Minute, Frames: []uint64{id*10 + 3}}}
+				Peer: srv, Since: reassembly.StampOf(t0.Add(time.Duration(i) * time.Millisecond)), Duration: time.Minute, Frames: []uint64{id*10 + 3}}}
 			cs = append(cs, c)
 		default:
 			cl := netip.AddrPortFrom(netip.MustParseAddr("2001:db8::1"), uint16(30000+i))
@@ -163,7 +163,7 @@ func TestClientGroupsBounded(t *testing.T) {
 		c.Client = fsm.Endpoint{Addr: cl, State: fsm.Closed}
 		c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
 		c.Findings = []fsm.Finding{{Kind: fsm.KindTimeWait, Severity: fsm.Info, Endpoint: cl, Role: fsm.Client,
-			Peer: srv, Since: fsm.StampOf(t0), Duration: time.Minute, Frames: []uint64{uint64(i)}}}
+			Peer: srv, Since: reassembly.StampOf(t0), Duration: time.Minute, Frames: []uint64{uint64(i)}}}
 		cs = append(cs, c)
 	}
 	st := reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0.Add(time.Hour)}
@@ -209,7 +209,7 @@ func TestClientGroupsEvictedStayOut(t *testing.T) {
 			c.Client = fsm.Endpoint{Addr: cl, State: fsm.Closed}
 			c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
 			c.Findings = []fsm.Finding{{Kind: fsm.KindTimeWait, Severity: fsm.Info, Endpoint: cl, Role: fsm.Client,
-				Peer: srv, Since: fsm.StampOf(t0), Duration: time.Minute, Frames: []uint64{id}}}
+				Peer: srv, Since: reassembly.StampOf(t0), Duration: time.Minute, Frames: []uint64{id}}}
 			b.Prefetch(cl, 0)
 			b.Prefetch(cl, 1)
 			b.Add(c)
@@ -360,7 +360,7 @@ func TestReportOnSameForAnyWorkers(t *testing.T) {
 		c.Client = fsm.Endpoint{Addr: cl, State: fsm.TimeWait}
 		c.Server = fsm.Endpoint{Addr: srv, State: fsm.Closed}
 		c.Findings = []fsm.Finding{{Kind: fsm.KindTimeWait, Severity: fsm.Info, Endpoint: cl, Role: fsm.Client,
-			Peer: srv, Since: fsm.StampOf(t0.Add(time.Duration(i) * time.Millisecond)), Duration: time.Duration(i%5) * time.Second, Frames: []uint64{id*10 + 3}}}
+			Peer: srv, Since: reassembly.StampOf(t0.Add(time.Duration(i) * time.Millisecond)), Duration: time.Duration(i%5) * time.Second, Frames: []uint64{id*10 + 3}}}
 		b.Add(c)
 	}
 	st := reassembly.Stats{Files: []string{"x.pcap"}, First: t0, Last: t0}

@@ -623,7 +623,7 @@ func ladderGap(dt time.Duration) float64 {
 
 // ladderEvent is a drawn row in time order: a ladder step or a timer.
 type ladderEvent struct {
-	t     fsm.Stamp
+	t     reassembly.Stamp
 	step  *fsm.Step
 	timer string
 	dir   int // the endpoint whose timer fired (0 client, 1 server)
@@ -677,7 +677,7 @@ func newLadder(c *Connection, open bool) ladderView {
 	events = append(events, timers...)
 
 	y := ladderTop
-	first := fsm.StampOf(cn.First)
+	first := reassembly.StampOf(cn.First)
 	prev := first
 	for _, e := range events {
 		dt := e.t.Sub(prev)
@@ -722,7 +722,7 @@ func newLadder(c *Connection, open bool) ladderView {
 // stepRow draws one segment at height y.
 func stepRow(cn *fsm.Conn, st *fsm.Step, y float64, row ladderRow) ladderRow {
 	row.Y, row.TextY, row.Frame = y, y-6, st.Frame
-	row.Time = "+" + relTime(st.Time.Sub(fsm.StampOf(cn.First))) + " s"
+	row.Time = "+" + relTime(st.Time.Sub(reassembly.StampOf(cn.First))) + " s"
 	row.X1, row.X2 = ladderClientX+ladderArrowInset, ladderServerX-ladderArrowInset
 	if st.Dir == reassembly.ServerToClient {
 		row.X1, row.X2 = ladderServerX-ladderArrowInset, ladderClientX+ladderArrowInset

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 // ZeekFields are the columns of Zeek's conn.log, in its order.
@@ -176,7 +177,7 @@ func TimeIn(e *fsm.Endpoint, s fsm.State, end time.Time) time.Duration {
 		if ch.To != s {
 			continue
 		}
-		until := fsm.StampOf(end)
+		until := reassembly.StampOf(end)
 		if i+1 < len(e.Timeline) {
 			until = e.Timeline[i+1].Time
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 // Snapshot is every endpoint's state at one moment of the capture: what
@@ -84,7 +85,7 @@ func (b *Builder) SetSnapshots(at []time.Time) {
 // (ok false before its first change, or when that state holds no socket).
 func stateAt(e *fsm.Endpoint, t time.Time) (ch fsm.Change, ok bool) {
 	// The first change after t (the comparison never says "equal").
-	i, _ := slices.BinarySearchFunc(e.Timeline, fsm.StampOf(t), func(c fsm.Change, t fsm.Stamp) int {
+	i, _ := slices.BinarySearchFunc(e.Timeline, reassembly.StampOf(t), func(c fsm.Change, t reassembly.Stamp) int {
 		if c.Time.After(t) {
 			return 1
 		}

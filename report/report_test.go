@@ -56,9 +56,9 @@ func leak(id uint64, port uint16, age time.Duration) *fsm.Conn {
 	c.Client = fsm.Endpoint{Addr: cl, State: fsm.FinWait2}
 	c.Server = fsm.Endpoint{Addr: srv, State: fsm.CloseWait}
 	c.Findings = []fsm.Finding{
-		{Kind: fsm.KindCloseWait, Severity: fsm.Error, Endpoint: srv, Role: fsm.Server, Peer: cl, Since: fsm.StampOf(t0),
+		{Kind: fsm.KindCloseWait, Severity: fsm.Error, Endpoint: srv, Role: fsm.Server, Peer: cl, Since: reassembly.StampOf(t0),
 			Duration: age, Frames: []uint64{id*10 + 4, id*10 + 5}, NeverServed: id == 2},
-		{Kind: fsm.KindFinWait2, Severity: fsm.Warning, Endpoint: cl, Role: fsm.Client, Peer: srv, Since: fsm.StampOf(t0),
+		{Kind: fsm.KindFinWait2, Severity: fsm.Warning, Endpoint: cl, Role: fsm.Client, Peer: srv, Since: reassembly.StampOf(t0),
 			Duration: age, Frames: []uint64{id*10 + 5}},
 	}
 	return c

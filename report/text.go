@@ -293,7 +293,7 @@ func (t *textWriter) ladder(c *Connection) {
 		if st.Flags&reassembly.ACK != 0 {
 			ack = fmt.Sprint(st.Ack)
 		}
-		fmt.Fprintf(tw, "   +%s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\n", relTime(st.Time.Sub(fsm.StampOf(cn.First))), st.Frame, arrow,
+		fmt.Fprintf(tw, "   +%s\t%d\t%s\t%s\t%d\t%s\t%d\t%s\n", relTime(st.Time.Sub(reassembly.StampOf(cn.First))), st.Frame, arrow,
 			st.Flags, st.Seq, ack, st.Len, strings.Join(notes, ", "))
 	}
 	if err := tw.Flush(); err != nil && t.err == nil {

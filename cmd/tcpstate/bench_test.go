@@ -460,7 +460,7 @@ func BenchmarkFloorTable(b *testing.B) {
 				r.nxt[d] = n
 			}
 			r.pkts[d]++
-			r.last = seg.Time.UnixNano()
+			r.last = int64(seg.Time)
 			sum += uint64(r.state[d])
 			if done {
 				slots[i] = tomb
@@ -502,8 +502,8 @@ type nopHandler struct{ linger time.Duration }
 
 func (nopHandler) Open(*reassembly.Conn)                                              {}
 func (nopHandler) Segment(*reassembly.Conn, *reassembly.Segment, *reassembly.SegInfo) {}
-func (nopHandler) Close(*reassembly.Conn, time.Time, reassembly.CloseReason)          {}
-func (h nopHandler) Done(c *reassembly.Conn, now time.Time) (done, timer bool) {
+func (nopHandler) Close(*reassembly.Conn, reassembly.Stamp, reassembly.CloseReason)   {}
+func (h nopHandler) Done(c *reassembly.Conn, now reassembly.Stamp) (done, timer bool) {
 	return now.Sub(c.Last) >= h.linger, true
 }
 

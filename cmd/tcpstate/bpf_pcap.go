@@ -39,7 +39,6 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"time"
 	"unsafe"
 
 	"github.com/tcpstate/tcpstate/reassembly"
@@ -85,7 +84,7 @@ func (f *fileFilter) prog(link reassembly.LinkType) (*C.struct_bpf_program, erro
 }
 
 // match is capture.Source's Filter.
-func (f *fileFilter) match(data []byte, link reassembly.LinkType, _ time.Time, wireLen int) (bool, error) {
+func (f *fileFilter) match(data []byte, link reassembly.LinkType, _ reassembly.Stamp, wireLen int) (bool, error) {
 	p, err := f.prog(link)
 	if err != nil {
 		return false, fmt.Errorf("filter %q on link type %s: %v", f.expr, link, err)

@@ -240,7 +240,7 @@ func (s *liveSource) Next(seg *reassembly.Segment) error {
 			s.werr = s.w.write(ci.Timestamp, data, ci.Length)
 		}
 		s.frame++
-		seg.Frame, seg.Time = s.frame, ci.Timestamp
+		seg.Frame, seg.Time = s.frame, reassembly.StampOf(ci.Timestamp)
 		cut := ci.Length > len(data)
 		s.dec.Whole = !cut
 		r := s.dec.Decode(data, s.link, seg)

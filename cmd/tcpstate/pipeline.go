@@ -176,14 +176,14 @@ func (w *worker) streamed(c *fsm.Conn) {
 }
 
 // sweep records how many connections were tracked, then releases the finished ones.
-func (w *worker) sweep(now time.Time, linger time.Duration) {
+func (w *worker) sweep(now reassembly.Stamp, linger time.Duration) {
 	w.lives = append(w.lives, w.asm.Live())
 	w.asm.Sweep(now, linger)
 	w.flushLines()
 }
 
 // finish closes what is left at the end of the capture.
-func (w *worker) finish(end time.Time) {
+func (w *worker) finish(end reassembly.Stamp) {
 	w.lives = append(w.lives, w.asm.Live())
 	w.asm.Flush(end)
 	w.flushLines()
@@ -210,29 +210,24 @@ func (w *worker) flushLines() {
 // sweepClock decides, from the packets alone, when every worker sweeps.
 type sweepClock struct {
 	every time.Duration
-	max   time.Time // the latest timestamp read
-	// maxNs and nextNs are max and when to sweep next in Unix nanoseconds
-	// (comparing integers is cheaper than comparing time.Time on every
-	// packet); started is set at the first packet.
-	maxNs, nextNs int64
-	started       bool
+	max   reassembly.Stamp // the latest timestamp read
+	next  reassembly.Stamp // when to sweep next
+	// started is set at the first packet.
+	started bool
 }
 
 // tick notes a packet's time and reports whether to sweep before it.
-func (s *sweepClock) tick(t time.Time) bool {
-	ns := t.UnixNano()
+func (s *sweepClock) tick(t reassembly.Stamp) bool {
 	if !s.started {
 		s.started = true
-		s.max, s.maxNs, s.nextNs = t, ns, ns+int64(s.every)
+		s.max, s.next = t, t.Add(s.every)
 		return false
 	}
-	if ns > s.maxNs {
-		s.max, s.maxNs = t, ns
-	}
-	if ns < s.nextNs {
+	s.max = max(s.max, t)
+	if t < s.next {
 		return false
 	}
-	s.nextNs = ns + int64(s.every)
+	s.next = t.Add(s.every)
 	return true
 }
 
@@ -294,7 +289,7 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 			if ctx.Err() != nil {
 				break
 			}
-			if r, ok := p.view.due(src, time.Time{}, clock.max); ok {
+			if r, ok := p.view.due(src, time.Time{}, clock.max.Time()); ok {
 				w.snapshot(p.view, r)
 			}
 			continue
@@ -303,7 +298,7 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 			break
 		}
 		if err != nil {
-			w.finish(src.Stats().Last) // lets the stream writer end
+			w.finish(reassembly.StampOf(src.Stats().Last)) // lets the stream writer end
 			return nil, err
 		}
 		if !p.begun {
@@ -314,7 +309,7 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 		}
 		w.asm.Add(&seg)
 		if p.view != nil {
-			if r, ok := p.view.due(src, seg.Time, clock.max); ok {
+			if r, ok := p.view.due(src, seg.Time.Time(), clock.max.Time()); ok {
 				w.snapshot(p.view, r)
 			}
 		}
@@ -323,7 +318,7 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 		p.begin(src, []*worker{w})
 	}
 	p.last, p.packets = src.Stats().Last, src.Stats().Packets
-	w.finish(p.last)
+	w.finish(reassembly.StampOf(p.last))
 	return []*worker{w}, nil
 }
 
@@ -333,9 +328,9 @@ const batchSize = 1024
 // batch is a run of one shard's segments, in capture order.
 type batch struct {
 	segs  []reassembly.Segment
-	sweep bool      // after segs, sweep at time at
-	last  bool      // after segs, the capture ended at time at
-	at    time.Time //
+	sweep bool // after segs, sweep at time at
+	last  bool // after segs, the capture ended at time at
+	at    reassembly.Stamp
 	snap  bool      // after segs, publish a snapshot to the live view
 	round viewRound // which refresh the snapshot is for
 }
@@ -390,7 +385,7 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 		cur[i] = <-free
 	}
 	// flushAll sends every shard's current batch with the same marker.
-	flushAll := func(sweep, last bool, at time.Time) {
+	flushAll := func(sweep, last bool, at reassembly.Stamp) {
 		for i, b := range cur {
 			b.sweep, b.last, b.at = sweep, last, at
 			ins[i] <- b
@@ -423,7 +418,7 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 			if ctx.Err() != nil {
 				break
 			}
-			if r, ok := p.view.due(src, time.Time{}, clock.max); ok {
+			if r, ok := p.view.due(src, time.Time{}, clock.max.Time()); ok {
 				flushSnap(r)
 			}
 			continue
@@ -449,7 +444,7 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 			cur[i] = <-free
 		}
 		if p.view != nil {
-			if r, ok := p.view.due(src, seg.Time, clock.max); ok {
+			if r, ok := p.view.due(src, seg.Time.Time(), clock.max.Time()); ok {
 				flushSnap(r)
 			}
 		}
@@ -458,7 +453,7 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 		p.begin(src, ws)
 	}
 	p.last, p.packets = src.Stats().Last, src.Stats().Packets
-	flushAll(false, true, p.last)
+	flushAll(false, true, reassembly.StampOf(p.last))
 	for _, in := range ins {
 		close(in)
 	}

@@ -2,9 +2,10 @@ package capture
 
 import (
 	"bytes"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"testing"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 const benchPackets = 100_000

@@ -3,8 +3,9 @@ package capture
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"net/netip"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"

@@ -2,10 +2,11 @@ package capture
 
 import (
 	"encoding/binary"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"net"
 	"net/netip"
 	"testing"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"

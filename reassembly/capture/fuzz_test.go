@@ -2,12 +2,13 @@ package capture
 
 import (
 	"bytes"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 
 	"github.com/google/gopacket/pcapgo"
 )

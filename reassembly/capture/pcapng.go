@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"math/bits"
-	"time"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 // pcapng block types and option codes (draft-ietf-opsawg-pcapng).
@@ -56,7 +56,7 @@ type ngReader struct {
 	ifaces    []ngIface
 	hdr       [ngBlockHeaderLen + 4]byte
 	buf       []byte
-	last      time.Time // timestamp of the previous packet, used for simple packet blocks
+	last      reassembly.Stamp // timestamp of the previous packet, used for simple packet blocks
 	// pos is the offset of the next block in the stream; start that of the
 	// block read last (for error messages).
 	pos, start int64
@@ -225,34 +225,37 @@ func (ng *ngReader) iface(body []byte) error {
 }
 
 // time converts a timestamp in the interface's units.
-func (ifc *ngIface) time(ts uint64) time.Time {
+func (ifc *ngIface) time(ts uint64) reassembly.Stamp {
 	sec, frac := ts/ifc.units, ts%ifc.units
 	hi, lo := bits.Mul64(frac, nanosPerSecond)
 	ns, _ := bits.Div64(hi, lo, ifc.units) // frac < units, so no overflow
-	return time.Unix(int64(sec)+ifc.tsOffset, int64(ns)).UTC()
+	// Both terms held to ±2^62 so that their sum cannot wrap (UnixStamp
+	// saturates what is beyond a Stamp).
+	const lim = 1 << 62
+	return reassembly.UnixStamp(int64(min(sec, lim))+max(min(ifc.tsOffset, lim), -lim), int64(ns))
 }
 
 // next returns the next packet. data is valid until the next call. At the end
 // of the stream it returns io.EOF; a stream that ends inside a block returns
 // io.ErrUnexpectedEOF.
-func (ng *ngReader) next() (data []byte, link reassembly.LinkType, ts time.Time, err error) {
+func (ng *ngReader) next() (data []byte, link reassembly.LinkType, ts reassembly.Stamp, err error) {
 	for {
 		typ, body, err := ng.block()
 		if err != nil {
-			return nil, 0, time.Time{}, err
+			return nil, 0, 0, err
 		}
 		switch typ {
 		case ngBlockSectionHeader:
 			if err := ng.section(body); err != nil {
-				return nil, 0, time.Time{}, err
+				return nil, 0, 0, err
 			}
 		case ngBlockInterface:
 			if err := ng.iface(body); err != nil {
-				return nil, 0, time.Time{}, err
+				return nil, 0, 0, err
 			}
 		case ngBlockEnhancedPacket, ngBlockPacketObsolete:
 			if len(body) < ngEPBFixedLen {
-				return nil, 0, time.Time{}, errors.New("pcapng: packet block too short")
+				return nil, 0, 0, errors.New("pcapng: packet block too short")
 			}
 			var id uint32
 			if typ == ngBlockEnhancedPacket {
@@ -261,19 +264,19 @@ func (ng *ngReader) next() (data []byte, link reassembly.LinkType, ts time.Time,
 				id = uint32(ng.u16(body[0:2])) // then 2 bytes of drop count
 			}
 			if id >= uint32(len(ng.ifaces)) {
-				return nil, 0, time.Time{}, fmt.Errorf("pcapng: packet for undeclared interface %d", id)
+				return nil, 0, 0, fmt.Errorf("pcapng: packet for undeclared interface %d", id)
 			}
 			ifc := &ng.ifaces[id]
 			caplen := ng.u32(body[12:16])
 			if caplen > uint32(len(body)-ngEPBFixedLen) {
-				return nil, 0, time.Time{}, fmt.Errorf("pcapng: captured length %d exceeds block", caplen)
+				return nil, 0, 0, fmt.Errorf("pcapng: captured length %d exceeds block", caplen)
 			}
 			ng.last = ifc.time(uint64(ng.u32(body[4:8]))<<32 | uint64(ng.u32(body[8:12])))
 			ng.orig = ng.u32(body[16:20])
 			return body[ngEPBFixedLen : ngEPBFixedLen+caplen], ifc.link, ng.last, nil
 		case ngBlockSimplePacket:
 			if len(ng.ifaces) == 0 || len(body) < ngSPBFixedLen {
-				return nil, 0, time.Time{}, errors.New("pcapng: simple packet block without interface")
+				return nil, 0, 0, errors.New("pcapng: simple packet block without interface")
 			}
 			ifc := &ng.ifaces[0]
 			ng.orig = ng.u32(body[0:4])

@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"time"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 )
 
 // recordReader reads the records of a classic pcap file, after its file
@@ -73,13 +74,13 @@ func (x *recordReader) fill(n int) error {
 // io.EOF; a record cut short, io.ErrUnexpectedEOF; a record whose lengths
 // cannot be right, an error that says why; and the reader's own errors as
 // they are.
-func (x *recordReader) next() (data []byte, ts time.Time, wire int, err error) {
+func (x *recordReader) next() (data []byte, ts reassembly.Stamp, wire int, err error) {
 	if err := x.fill(pcapRecordHeaderLen); err != nil {
 		if err == io.EOF && x.w > x.r {
 			err = io.ErrUnexpectedEOF
 		}
 		x.r = x.w
-		return nil, time.Time{}, 0, err
+		return nil, 0, 0, err
 	}
 	hdr := x.buf[x.r : x.r+pcapRecordHeaderLen]
 	var sec, frac, caplen, orig uint32
@@ -91,7 +92,7 @@ func (x *recordReader) next() (data []byte, ts time.Time, wire int, err error) {
 		sec, frac, caplen, orig = b.Uint32(hdr[0:4]), b.Uint32(hdr[4:8]), b.Uint32(hdr[8:12]), b.Uint32(hdr[12:16])
 	}
 	// As pcapgo computes it, wrapping in 32 bits included.
-	ts = time.Unix(int64(sec), int64(frac*x.nanoFactor)).UTC()
+	ts = reassembly.UnixStamp(int64(sec), int64(frac*x.nanoFactor))
 	wire = int(orig)
 	x.r += pcapRecordHeaderLen
 	switch {

@@ -55,7 +55,7 @@ func ownRecords(data []byte) (recs [][]byte, ts []time.Time, wires []int, end st
 		if err != nil {
 			return recs, ts, wires, err.Error()
 		}
-		recs, ts, wires = append(recs, bytes.Clone(d)), append(ts, t), append(wires, w)
+		recs, ts, wires = append(recs, bytes.Clone(d)), append(ts, t.Time()), append(wires, w)
 	}
 }
 

@@ -1,9 +1,10 @@
 package capture
 
 import (
-	"github.com/tcpstate/tcpstate/reassembly"
 	"net"
 	"testing"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"

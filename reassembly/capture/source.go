@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/gopacket/pcapgo"
 	"github.com/klauspost/compress/gzip"
@@ -113,7 +112,7 @@ type input struct {
 	// The peeked packet: data is owned by the reader above and valid until
 	// it is advanced.
 	data  []byte
-	ts    time.Time
+	ts    reassembly.Stamp
 	plink reassembly.LinkType
 	cut   bool // the capture kept less of the packet than was on the wire (snaplen)
 	wire  int  // the packet's length on the wire
@@ -290,7 +289,7 @@ type Source struct {
 	// it rejects keeps its frame number and is counted as skipped
 	// (SkipFiltered), so frame numbers stay those of the files. An error
 	// ends the run.
-	Filter func(data []byte, link reassembly.LinkType, ts time.Time, wireLen int) (bool, error)
+	Filter func(data []byte, link reassembly.LinkType, ts reassembly.Stamp, wireLen int) (bool, error)
 
 	ins   []*input
 	dec   *Decoder
@@ -299,6 +298,9 @@ type Source struct {
 
 	stats   reassembly.Stats
 	linkIdx int // index in stats.LinkTypes of the last packet's link type
+	// first and last are the times of the first and last packet, which
+	// Stats gives as its First and Last.
+	first, last reassembly.Stamp
 }
 
 // NewSource reads the file header of each input, in order, and returns a
@@ -414,9 +416,9 @@ func (s *Source) count(x *input, r reassembly.SkipReason) {
 		st.Skipped[r]++
 	}
 	if st.Packets == 1 {
-		st.First = x.ts
+		s.first = x.ts
 	}
-	st.Last = x.ts
+	s.last = x.ts
 	if s.linkIdx >= len(st.LinkTypes) || st.LinkTypes[s.linkIdx].Type != x.plink {
 		s.linkIdx = s.findLink(x.plink)
 	}
@@ -439,6 +441,9 @@ func (s *Source) findLink(lt reassembly.LinkType) int {
 // per-packet counters take no lock).
 func (s *Source) Stats() reassembly.Stats {
 	st := s.stats
+	if st.Packets > 0 {
+		st.First, st.Last = s.first.Time(), s.last.Time()
+	}
 	st.Files = slices.Clone(st.Files)
 	st.LinkTypes = slices.Clone(st.LinkTypes)
 	st.Warnings = slices.Clone(st.Warnings)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/tcpstate/tcpstate/reassembly"
 	"io"
 	"net/netip"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpstate/tcpstate/reassembly"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -65,7 +66,7 @@ var (
 // 14:36:57.341238 IP 127.0.0.1.44950 > 127.0.0.1.47001: Flags [S], seq 2315480407, win 65495,
 // options [mss 65495,sackOK,TS val 1906584461 ecr 0,nop,wscale 10], length 0
 var loFirst = reassembly.Segment{
-	Frame: 1, Time: time.Unix(1795271817, 341238000).UTC(), Src: loClient, Dst: loServer,
+	Frame: 1, Time: reassembly.UnixStamp(1795271817, 341238000), Src: loClient, Dst: loServer,
 	Seq: 2315480407, Flags: reassembly.SYN, Window: 65495, IPLen: 60, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461,
 }
 
@@ -123,7 +124,7 @@ func TestSourceLoopbackFormats(t *testing.T) {
 				t.Errorf("segments differ from lo-ethernet.pcap:\n got %+v\nwant %+v", segs, ref)
 			}
 			want := reassembly.Stats{
-				Files: []string{tt.file}, Packets: 20, TCPPackets: 20, First: ref[0].Time, Last: ref[19].Time,
+				Files: []string{tt.file}, Packets: 20, TCPPackets: 20, First: ref[0].Time.Time(), Last: ref[19].Time.Time(),
 				LinkTypes: []reassembly.LinkCount{{Type: tt.link, Name: tt.link.String(), Packets: 20}},
 			}
 			if !reflect.DeepEqual(st, want) {
@@ -142,26 +143,26 @@ func TestSourceLinkTypes(t *testing.T) {
 		lens  []uint32 // Len of each segment, when given
 	}{
 		{"any-sll2.pcap", 10, []reassembly.LinkCount{{Type: reassembly.LinkTypeLinuxSLL2, Name: "LINUX_SLL2", Packets: 10}},
-			reassembly.Segment{Frame: 1, Time: time.Unix(1795271817, 341237000).UTC(), Src: loClient, Dst: loServer, Seq: 2315480407,
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1795271817, 341237000), Src: loClient, Dst: loServer, Seq: 2315480407,
 				Flags: reassembly.SYN, Window: 65495, IPLen: 60, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461},
 			[]uint32{0, 0, 0, 5, 0, 10, 0, 0, 0, 0}},
 		{"any-sll.pcap", 10, []reassembly.LinkCount{{Type: reassembly.LinkTypeLinuxSLL, Name: "LINUX_SLL", Packets: 10}},
-			reassembly.Segment{Frame: 1, Time: time.Unix(1795271824, 33215000).UTC(), Src: netip.MustParseAddrPort("127.0.0.1:38530"),
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1795271824, 33215000), Src: netip.MustParseAddrPort("127.0.0.1:38530"),
 				Dst: netip.MustParseAddrPort("127.0.0.1:47003"), Seq: 3717411932, Flags: reassembly.SYN, Window: 65495, IPLen: 60, MSS: 65495,
 				WScale: 10, SACKOK: true, HasTS: true, TSVal: 3233267754},
 			[]uint32{0, 0, 0, 5, 0, 10, 0, 0, 0, 0}},
 		{"null-ipv6.pcap", 6, []reassembly.LinkCount{{Type: reassembly.LinkTypeNull, Name: "NULL", Packets: 6}},
-			reassembly.Segment{Frame: 1, Time: time.Unix(1443732977, 727740000).UTC(), Src: netip.MustParseAddrPort("[::1]:52522"),
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1443732977, 727740000), Src: netip.MustParseAddrPort("[::1]:52522"),
 				Dst: netip.MustParseAddrPort("[::1]:80"), Seq: 1321751229, Flags: reassembly.SYN, Window: 65535, IPLen: 84, MSS: 16324,
 				WScale: 5, SACKOK: true, HasTS: true, TSVal: 1236829829},
 			[]uint32{0, 0, 0, 0, 221, 0}},
 		{"vlan-8021q.pcap", 4, []reassembly.LinkCount{{Type: reassembly.LinkTypeEthernet, Name: "EN10MB", Packets: 4}},
-			reassembly.Segment{Frame: 1, Time: time.Unix(1331918844, 980000000).UTC(), Src: netip.MustParseAddrPort("192.168.229.251:88"),
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1331918844, 980000000), Src: netip.MustParseAddrPort("192.168.229.251:88"),
 				Dst: netip.MustParseAddrPort("192.168.202.110:43792"), Seq: 2473617131, Ack: 1454030911, Flags: reassembly.SYN | reassembly.ACK,
 				Window: 64240, IPLen: 64, MSS: 1380, WScale: 0, SACKOK: true, HasTS: true},
 			[]uint32{0, 0, 110, 90}},
 		{"qinq-synthetic.pcap", 3, []reassembly.LinkCount{{Type: reassembly.LinkTypeEthernet, Name: "EN10MB", Packets: 4}},
-			reassembly.Segment{Frame: 1, Time: time.Unix(1700000000, 0).UTC(), Src: netip.MustParseAddrPort("10.0.0.1:40000"),
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1700000000, 0), Src: netip.MustParseAddrPort("10.0.0.1:40000"),
 				Dst: netip.MustParseAddrPort("10.0.0.2:80"), Seq: 1000, Flags: reassembly.SYN, Window: 512, IPLen: 60, MSS: 1460, WScale: 7,
 				SACKOK: true, HasTS: true, TSVal: 7, TSEcr: 9},
 			[]uint32{0, 0, 3}},
