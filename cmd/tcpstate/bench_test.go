@@ -148,8 +148,16 @@ func benchPipeline(b *testing.B, data []byte, jobs int) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	var pkts uint64
+	cpu0, cpuOK := cpuTime()
+	start := time.Now()
 	for b.Loop() {
 		pkts += pipelineOnce(b, data, jobs)
+	}
+	// How many cores the run kept busy: with -j 2 this tells a pipeline
+	// that waits (a starved worker, a blocked reader) from one that is
+	// short of cores on a shared machine.
+	if cpu1, ok := cpuTime(); ok && cpuOK {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(time.Since(start)), "cores")
 	}
 	reportRate(b, pkts, pkts)
 }

@@ -2,7 +2,10 @@
 
 package main
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // offHeap returns a copy of b in memory the Go heap does not count: an
 // anonymous mapping, never unmapped (the benchmarks keep their capture for
@@ -15,4 +18,14 @@ func offHeap(b []byte) []byte {
 		return b
 	}
 	return m[:copy(m, b)]
+}
+
+// cpuTime returns the CPU time the process has used, user and system, on
+// every thread; ok is false where it cannot be read.
+func cpuTime() (d time.Duration, ok bool) {
+	var r syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &r) != nil {
+		return 0, false
+	}
+	return time.Duration(r.Utime.Nano() + r.Stime.Nano()), true
 }
