@@ -44,15 +44,32 @@ func (s Stamp) Before(u Stamp) bool { return s < u }
 func (s Stamp) After(u Stamp) bool { return s > u }
 
 // UnixStamp returns the time sec seconds and nsec nanoseconds after the
-// Unix epoch, as time.Unix would, held to the range of a Stamp: a
-// hostile capture's timestamp beyond it saturates rather than wraps.
+// Unix epoch, as time.Unix would (nsec may be outside [0, 1e9)), held to
+// the range of a Stamp: a hostile capture's timestamp beyond it
+// saturates rather than wraps.
 func UnixStamp(sec, nsec int64) Stamp {
-	const maxSec = math.MaxInt64/int64(time.Second) - 1
+	const second = int64(time.Second)
+	if uint64(sec) < 1<<33 && uint64(nsec) < 1<<33 {
+		// Every classic pcap record (32-bit fields) and every pcapng
+		// time from 1970 to 2242: no overflow is possible.
+		return Stamp(sec*second + nsec)
+	}
+	q, r := nsec/second, nsec%second
+	if r < 0 {
+		q, r = q-1, r+second
+	}
+	const maxSec, minSec = math.MaxInt64/second - 1, math.MinInt64/second + 1
 	switch {
-	case sec > maxSec:
+	case q > 0 && sec > maxSec-q:
 		return math.MaxInt64
-	case sec < -maxSec:
+	case q < 0 && sec < minSec-q:
 		return math.MinInt64
 	}
-	return Stamp(sec*int64(time.Second) + nsec)
+	switch sec += q; {
+	case sec > maxSec:
+		return math.MaxInt64
+	case sec < minSec:
+		return math.MinInt64
+	}
+	return Stamp(sec*second + r)
 }
