@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -86,6 +87,45 @@ func ngIDB(lt reassembly.LinkType, resol byte) []byte {
 		body = append(body, 0, 0, 0, 0) // opt_endofopt
 	}
 	return ngBlock(ngBlockInterface, body)
+}
+
+// ngIDBOffset is an interface description with link type lt and an
+// if_tsoffset option of off seconds.
+func ngIDBOffset(lt reassembly.LinkType, off int64) []byte {
+	body := binary.LittleEndian.AppendUint16(nil, uint16(lt))
+	body = binary.LittleEndian.AppendUint16(body, 0)      // reserved
+	body = binary.LittleEndian.AppendUint32(body, 262144) // snaplen
+	body = binary.LittleEndian.AppendUint16(body, ngOptIfTsOffset)
+	body = binary.LittleEndian.AppendUint16(body, 8)
+	body = binary.LittleEndian.AppendUint64(body, uint64(off))
+	body = append(body, 0, 0, 0, 0) // opt_endofopt
+	return ngBlock(ngBlockInterface, body)
+}
+
+// TestNgTimeOffsetSaturates feeds if_tsoffset values whose times no Stamp
+// holds (centuries away): they saturate at the Stamp's ends, in order,
+// rather than wrap into a plausible time, and the packets are read.
+func TestNgTimeOffsetSaturates(t *testing.T) {
+	ip4 := serialize(t, testIPv4(layers.IPProtocolTCP), testTCP(reassembly.ACK), gopacket.Payload("hi"))
+	for _, c := range []struct {
+		off  int64
+		ts   uint64
+		want reassembly.Stamp
+	}{
+		{0, ^uint64(0), math.MaxInt64}, // year 586,912 in µs
+		{math.MaxInt64, 1, math.MaxInt64},
+		{math.MinInt64, 1, math.MinInt64},
+		{-1_700_000_000, 1_700_000_000_000_001, 1000}, // back to the epoch, plus 1 µs
+	} {
+		file := cat(ngSHB(), ngIDBOffset(reassembly.LinkTypeRaw, c.off), ngEPB(0, c.ts, ip4))
+		segs, st, err := readAll(t, Input{Name: "x.pcapng", R: bytes.NewReader(file)})
+		if err != nil || len(segs) != 1 || st.Truncated {
+			t.Fatalf("offset %d: %d segments, truncated %v, err %v", c.off, len(segs), st.Truncated, err)
+		}
+		if segs[0].Time != c.want {
+			t.Errorf("offset %d, ts %d: time %d; want %d", c.off, c.ts, int64(segs[0].Time), int64(c.want))
+		}
+	}
 }
 
 func ngEPB(iface uint32, ts uint64, frame []byte) []byte {
