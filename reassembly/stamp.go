@@ -31,11 +31,30 @@ func (s Stamp) Time() time.Time { return time.Unix(0, int64(s)).UTC() }
 // String formats s as time.Time does, in UTC.
 func (s Stamp) String() string { return s.Time().String() }
 
-// Sub returns s-u.
-func (s Stamp) Sub(u Stamp) time.Duration { return time.Duration(s - u) }
+// Sub returns s-u, saturated as time.Time's Sub is when it does not fit
+// (only a hostile capture's times are that far apart).
+func (s Stamp) Sub(u Stamp) time.Duration {
+	d := s - u
+	if (d < s) != (u > 0) { // the subtraction wrapped
+		if u > 0 {
+			return math.MinInt64
+		}
+		return math.MaxInt64
+	}
+	return time.Duration(d)
+}
 
-// Add returns s+d.
-func (s Stamp) Add(d time.Duration) Stamp { return s + Stamp(d) }
+// Add returns s+d, saturated at the ends of a Stamp's range.
+func (s Stamp) Add(d time.Duration) Stamp {
+	t := s + Stamp(d)
+	if (t > s) != (d > 0) { // the addition wrapped
+		if d > 0 {
+			return math.MaxInt64
+		}
+		return math.MinInt64
+	}
+	return t
+}
 
 // Before reports whether s is before u.
 func (s Stamp) Before(u Stamp) bool { return s < u }

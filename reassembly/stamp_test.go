@@ -47,3 +47,34 @@ func TestUnixStamp(t *testing.T) {
 		}
 	}
 }
+
+func TestStampSaturates(t *testing.T) {
+	lo, hi := Stamp(math.MinInt64), Stamp(math.MaxInt64)
+	for _, c := range []struct {
+		got, want time.Duration
+	}{
+		{hi.Sub(lo), math.MaxInt64},
+		{lo.Sub(hi), math.MinInt64},
+		{hi.Sub(0), math.MaxInt64},
+		{lo.Sub(1), math.MinInt64},
+		{Stamp(5).Sub(7), -2},
+		{Stamp(-5).Sub(-7), 2},
+		{Stamp(0).Sub(lo + 1), math.MaxInt64},
+	} {
+		if c.got != c.want {
+			t.Errorf("Sub = %d; want %d", c.got, c.want)
+		}
+	}
+	for _, c := range []struct{ got, want Stamp }{
+		{hi.Add(time.Minute), hi},
+		{(hi - 10).Add(9), hi - 1},
+		{lo.Add(-time.Minute), lo},
+		{lo.Add(time.Minute), lo + Stamp(time.Minute)},
+		{Stamp(3).Add(0), 3},
+		{Stamp(3).Add(-4), -1},
+	} {
+		if c.got != c.want {
+			t.Errorf("Add = %d; want %d", c.got, c.want)
+		}
+	}
+}

@@ -297,3 +297,69 @@ func TestRSTStormAndLongConnectionStayBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestTimesBeyondAStamp: a pcapng whose two interfaces' if_tsoffset put
+// one connection's segments at the two ends of what any clock can say
+// (far before 1678 and after 2262, where tcpstate's times saturate) is
+// analysed without a wrapped duration: one connection, its handshake
+// and close replayed, every output written, exit 0.
+func TestTimesBeyondAStamp(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := pcapgo.NewNgWriterInterface(&buf, pcapgo.NgInterface{LinkType: layers.LinkTypeEthernet, SnapLength: 54,
+		TimestampOffset: 1 << 63}, pcapgo.DefaultNgWriterOptions) // -2^63 s
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := w.AddInterface(pcapgo.NgInterface{LinkType: layers.LinkTypeEthernet, SnapLength: 54, TimestampOffset: 1<<63 - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 54)
+	frame[12], frame[13] = 0x08, 0x00
+	ip, tcp := frame[14:34], frame[34:]
+	ip[0], ip[8], ip[9] = 0x45, 64, 6
+	binary.BigEndian.PutUint16(ip[2:], 40)
+	tcp[12] = 5 << 4
+	binary.BigEndian.PutUint16(tcp[14:], 65535)
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for i, f := range []tcpFrame{
+		{flags: fSYN, seq: 100},
+		{fromServer: true, flags: fSYN | fACK, seq: 500, ack: 101},
+		{flags: fACK, seq: 101, ack: 501},
+		{flags: fFIN | fACK, seq: 101, ack: 501},
+		{fromServer: true, flags: fFIN | fACK, seq: 501, ack: 102},
+		{flags: fACK, seq: 102, ack: 502},
+	} {
+		cli, srv, cp, sp := []byte{10, 0, 0, 1}, []byte{192, 0, 2, 80}, uint16(40000), uint16(80)
+		if f.fromServer {
+			cli, srv, cp, sp = srv, cli, sp, cp
+		}
+		copy(ip[12:], cli)
+		copy(ip[16:], srv)
+		binary.BigEndian.PutUint16(tcp[0:], cp)
+		binary.BigEndian.PutUint16(tcp[2:], sp)
+		binary.BigEndian.PutUint32(tcp[4:], f.seq)
+		binary.BigEndian.PutUint32(tcp[8:], f.ack)
+		tcp[13] = f.flags
+		ci := gopacket.CaptureInfo{Timestamp: t0.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(frame), Length: len(frame)}
+		if i >= 3 {
+			ci.InterfaceIndex = late // the close, centuries after the handshake
+		}
+		if err := w.WritePacket(ci, frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := analyseHostile(t, buf.Bytes())
+	if r.Capture.Packets != 6 || r.Summary.Connections != 1 || len(r.Connections) != 1 ||
+		len(r.Connections[0].ClientTimeline) < 4 || len(r.Connections[0].Anomalies) != 0 || r.Summary.Findings["time-wait"] != 1 {
+		t.Fatalf("%+v; want one connection with its handshake and close", r)
+	}
+	for _, f := range []string{"text", "html", "zeek", "csv"} {
+		if _, errs, code := tcpstate(t, buf.Bytes(), "-q", "-f", f, "-"); code != 0 {
+			t.Errorf("-f %s: exit %d, %s", f, code, errs)
+		}
+	}
+}
