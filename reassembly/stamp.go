@@ -7,12 +7,16 @@ import (
 
 // Stamp is a time of the capture in nanoseconds since the Unix epoch.
 //
-// The replay keeps its times as Stamps: 8 bytes where a time.Time takes
-// 24. A connection's replay is cold when it closes (it waited a linger),
-// and each of its cache lines is a wait the prefetches must hide (README,
-// "Where it stands"); the times in its timelines, ladder, endpoints and
-// findings were a fifth of those lines. A Stamp holds the years 1678 to
-// 2262, and the capture readers give no other.
+// Capture times are Stamps from the readers to the report's edge (where
+// Time gives a time.Time in UTC): 8 bytes where a time.Time takes 24 and
+// holds a pointer. The segments that -j hands between cores, the
+// assembler's connections and each connection's replay are that much
+// smaller; a replay is cold when it closes, after a linger, and each of
+// its cache lines is a wait the prefetches must hide (README, "Where it
+// stands"). No packet builds a time.Time that the assembler and the
+// replay then take apart. A Stamp holds the years 1678 to 2262; beyond,
+// where only a hostile pcapng's if_tsoffset reaches, UnixStamp, Add and
+// Sub saturate.
 type Stamp int64
 
 // StampOf returns t as a Stamp. The zero time.Time (no time, as in a
