@@ -44,8 +44,8 @@ func replaySegs(t *testing.T, cfg Config, end time.Duration, segs []seg) []*Conn
 		if s.dir == s2c {
 			src, dst = srvAP, cliAP
 		}
-		rs := reassembly.Segment{Frame: uint64(i + 1), Time: t0.Add(s.at), Src: src, Dst: dst, Seq: s.seq, Ack: s.ack,
-			Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale}
+		rs := reassembly.Segment{Frame: uint64(i + 1), Time: t0.Add(s.at), Seq: s.seq, Ack: s.ack,
+			Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale}.WithAddrs(src, dst)
 		asm.Add(&rs)
 	}
 	asm.Flush(t0.Add(end))
@@ -372,17 +372,17 @@ func TestTrackerStepDoesNotAllocate(t *testing.T) {
 		if s.dir == s2c {
 			src, dst = srvAP, cliAP
 		}
-		rs := reassembly.Segment{Frame: frame, Time: t0.Add(s.at), Src: src, Dst: dst, Seq: s.seq, Ack: s.ack,
-			Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale}
+		rs := reassembly.Segment{Frame: frame, Time: t0.Add(s.at), Seq: s.seq, Ack: s.ack,
+			Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale}.WithAddrs(src, dst)
 		asm.Add(&rs)
 	}
 	for _, s := range join(handshake3, request) {
 		add(s)
 	}
-	data := reassembly.Segment{Time: t0.Add(time.Second), Src: cliAP, Dst: srvAP, Seq: ci + 11, Ack: si + 21,
-		Flags: pshack, Window: 65535, Len: 100, WScale: reassembly.NoWScale}
-	reply := reassembly.Segment{Time: t0.Add(time.Second), Src: srvAP, Dst: cliAP, Seq: si + 21, Ack: ci + 111,
-		Flags: ack, Window: 65535, WScale: reassembly.NoWScale}
+	data := reassembly.Segment{Time: t0.Add(time.Second), Seq: ci + 11, Ack: si + 21,
+		Flags: pshack, Window: 65535, Len: 100, WScale: reassembly.NoWScale}.WithAddrs(cliAP, srvAP)
+	reply := reassembly.Segment{Time: t0.Add(time.Second), Seq: si + 21, Ack: ci + 111,
+		Flags: ack, Window: 65535, WScale: reassembly.NoWScale}.WithAddrs(srvAP, cliAP)
 	allocs := testing.AllocsPerRun(1000, func() {
 		frame++
 		data.Frame = frame

@@ -28,8 +28,8 @@ func TestDoneReportsTimers(t *testing.T) {
 		if s.dir == s2c {
 			src, dst = srvAP, cliAP
 		}
-		asm.Add(&reassembly.Segment{Frame: frame, Time: t0.Add(s.at), Src: src, Dst: dst, Seq: s.seq, Ack: s.ack,
-			Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale})
+		asm.Add(new(reassembly.Segment{Frame: frame, Time: t0.Add(s.at), Seq: s.seq, Ack: s.ack,
+			Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale}.WithAddrs(src, dst)))
 	}
 	for i, s := range join(handshake3, []seg{
 		{10 * ms, c2s, finack, ci + 1, si + 1, 0},
@@ -56,8 +56,8 @@ func TestDoneReportsTimers(t *testing.T) {
 	at := 300 * time.Second
 	for i, gap := range []time.Duration{0, 1, 2, 4, 8, 16, 32} {
 		at += gap * time.Second
-		asm.Add(&reassembly.Segment{Frame: uint64(10 + i), Time: t0.Add(at), Src: cliAP, Dst: srvAP, Seq: 77,
-			Flags: syn, Window: 65535, WScale: reassembly.NoWScale})
+		asm.Add(new(reassembly.Segment{Frame: uint64(10 + i), Time: t0.Add(at), Seq: 77,
+			Flags: syn, Window: 65535, WScale: reassembly.NoWScale}.WithAddrs(cliAP, srvAP)))
 	}
 	check(430*time.Second, false, true) // linger over, give-up not yet due
 	check(460*time.Second, true, false) // SYN-SENT gave up: CLOSED

@@ -53,10 +53,10 @@ func fuzzSegments(data []byte) []reassembly.Segment {
 			now = now.Add(time.Duration(b[4]) * 10 * time.Millisecond)
 		}
 		seg := reassembly.Segment{
-			Frame: uint64(len(segs) + 1), Time: now, Src: src, Dst: dst,
+			Frame: uint64(len(segs) + 1), Time: now,
 			Seq: seq[tuple][d], Ack: ack, Flags: f, Window: uint16(b[5]) << 8,
 			Len: uint32(b[3]), Captured: uint32(b[3]), WScale: reassembly.NoWScale,
-		}
+		}.WithAddrs(src, dst)
 		if f&reassembly.SYN != 0 {
 			seg.MSS = 1460
 		}

@@ -443,14 +443,15 @@ func (rp *replay) stale(seg *reassembly.Segment, info *reassembly.SegInfo) {
 	if len(ru.frames) < maxFrames {
 		ru.frames = append(ru.frames, seg.Frame)
 	}
-	if seg.Src == nw.ep[ru.stale].Addr {
+	src := seg.Src()
+	if src == nw.ep[ru.stale].Addr {
 		ru.answers++ // the old socket answering the new SYN
 	}
 	if nw.lean {
 		return
 	}
 	d := reassembly.ClientToServer
-	if seg.Src == nw.conn.Server.Addr {
+	if src == nw.conn.Server.Addr {
 		d = reassembly.ServerToClient
 	}
 	nw.addStep(Step{Time: seg.Time, Frame: seg.Frame, Dir: d, Flags: seg.Flags, Seq: info.RelSeq, Ack: info.RelAck,

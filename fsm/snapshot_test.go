@@ -27,8 +27,8 @@ func TestSnapshot(t *testing.T) {
 			if s.dir == s2c {
 				src, dst = srvAP, c
 			}
-			rs := reassembly.Segment{Frame: uint64(i + 1), Time: t0.Add(s.at), Src: src, Dst: dst, Seq: s.seq, Ack: s.ack,
-				Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale}
+			rs := reassembly.Segment{Frame: uint64(i + 1), Time: t0.Add(s.at), Seq: s.seq, Ack: s.ack,
+				Flags: s.flags, Window: 65535, Len: s.len, WScale: reassembly.NoWScale}.WithAddrs(src, dst)
 			asm.Add(&rs)
 		}
 	}

@@ -164,13 +164,14 @@ const (
 	zeekFull                   // the capture holds the whole payload
 )
 
-// zeekSegment gives seg to Zeek's emulation, now or later (replayDetail).
-func (rp *replay) zeekSegment(seg *reassembly.Segment) {
+// zeekSegment gives seg, sent in direction dir, to Zeek's emulation, now
+// or later (replayDetail).
+func (rp *replay) zeekSegment(seg *reassembly.Segment, dir reassembly.Dir) {
 	d := rp.detail
 	if !rp.eager {
 		if n := int(rp.nrecs); n < len(d.recs) && deferZeek {
 			var bits uint8
-			if seg.Src != rp.conn.Client.Addr {
+			if dir == reassembly.ServerToClient {
 				bits |= zeekFromServer
 			}
 			if seg.Window == 0 {
@@ -199,11 +200,13 @@ var deferZeek = true
 func (rp *replay) zeekCatchUp() {
 	d := rp.detail
 	rp.eager = true
-	var seg reassembly.Segment
+	var c2s, s2c reassembly.Segment
+	c2s.SetAddrs(rp.conn.Client.Addr, rp.conn.Server.Addr)
+	s2c.SetAddrs(rp.conn.Server.Addr, rp.conn.Client.Addr)
 	for _, r := range d.recs[:rp.nrecs] {
-		seg.Src, seg.Dst = rp.conn.Client.Addr, rp.conn.Server.Addr
+		seg := &c2s
 		if r.bits&zeekFromServer != 0 {
-			seg.Src, seg.Dst = seg.Dst, seg.Src
+			seg = &s2c
 		}
 		seg.Seq, seg.Ack, seg.Len, seg.Flags = r.seq, r.ack, r.len, r.flags
 		seg.Window = 1 // only whether it is zero is read
@@ -214,7 +217,7 @@ func (rp *replay) zeekCatchUp() {
 		if r.bits&zeekFull != 0 {
 			captured = r.len
 		}
-		d.zeek.AddCaptured(&seg, captured)
+		d.zeek.AddCaptured(seg, captured)
 	}
 	rp.nrecs = 0
 }
@@ -363,7 +366,7 @@ func (rp *replay) endpointAt(a netip.AddrPort) *Endpoint {
 func (t *Tracker) Segment(c *reassembly.Conn, seg *reassembly.Segment, info *reassembly.SegInfo) {
 	rp := c.Data.(*replay)
 	if !rp.lean {
-		rp.zeekSegment(seg)
+		rp.zeekSegment(seg, info.Dir)
 	}
 	rp.step(c, seg, info)
 	if rp.reusedBy != nil && info.Kind&reassembly.Duplicate == 0 {

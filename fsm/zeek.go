@@ -188,14 +188,23 @@ func (e *zeekEndpoint) size(peer *zeekEndpoint) uint64 {
 	return sz
 }
 
+// zeekEnd is an address and port as a segment holds them.
+type zeekEnd struct {
+	ip   reassembly.IP
+	port uint16
+}
+
+func (e zeekEnd) addrPort(v6 bool) netip.AddrPort { return netip.AddrPortFrom(e.ip.Addr(v6), e.port) }
+
 // ZeekConn replays one connection's segments the way Zeek's TCP analyzer does.
 // The zero value is ready to use. Not safe for concurrent use. Add does not
 // allocate in the steady state: the history buffer grows to at most
 // maxHistoryLen bytes.
 type ZeekConn struct {
 	started   bool
-	orig      netip.AddrPort // Zeek's current originator address and port
-	resp      netip.AddrPort
+	orig      zeekEnd // Zeek's current originator address and port
+	resp      zeekEnd
+	v6        bool // the connection's segments are IPv6 (ZeekResult's addresses)
 	eps       [2]zeekEndpoint
 	o, r      *zeekEndpoint // originator and responder, pointing into eps
 	history   []byte
@@ -245,7 +254,7 @@ func wantFlip(seg *reassembly.Segment) bool {
 	if f.Has(reassembly.SYN) && !f.Has(reassembly.ACK) {
 		return false
 	}
-	src, dst := seg.Src.Port(), seg.Dst.Port()
+	src, dst := seg.SrcPort, seg.DstPort
 	if !isLikelyServer(src) {
 		return false
 	}
@@ -275,7 +284,7 @@ func (z *ZeekConn) AddCaptured(seg *reassembly.Segment, captured uint32) {
 	}
 	if !z.started {
 		z.started = true
-		z.orig, z.resp = seg.Src, seg.Dst
+		z.orig, z.resp, z.v6 = zeekEnd{seg.SrcIP, seg.SrcPort}, zeekEnd{seg.DstIP, seg.DstPort}, seg.V6
 		z.eps[0].init(true)
 		z.eps[1].init(false)
 		z.o, z.r = &z.eps[0], &z.eps[1]
@@ -286,8 +295,9 @@ func (z *ZeekConn) AddCaptured(seg *reassembly.Segment, captured uint32) {
 			z.flipRoles()
 		}
 	}
-	isOrig := seg.Src == z.orig
-	if !isOrig && seg.Src != z.resp {
+	src := zeekEnd{seg.SrcIP, seg.SrcPort}
+	isOrig := src == z.orig
+	if !isOrig && src != z.resp {
 		return // not part of this connection
 	}
 	z.packets++
@@ -300,7 +310,7 @@ func (z *ZeekConn) AddCaptured(seg *reassembly.Segment, captured uint32) {
 		(f.Has(reassembly.ACK) || seg.Len > 0) {
 		z.flipRoles()
 		z.r.setState(zeekEstablished)
-		isOrig = seg.Src == z.orig
+		isOrig = src == z.orig
 	}
 	z.process(isOrig, seg, captured >= seg.Len)
 }
@@ -802,7 +812,7 @@ func (z *ZeekConn) result(in *interner) ZeekResult {
 	} else {
 		h = string(z.history)
 	}
-	return ZeekResult{Orig: z.orig, Resp: z.resp, State: z.connState(), History: h}
+	return ZeekResult{Orig: z.orig.addrPort(z.v6), Resp: z.resp.addrPort(z.v6), State: z.connState(), History: h}
 }
 
 // maxInterned bounds the distinct history strings a tracker keeps.

@@ -355,14 +355,12 @@ func decodeSegment(p rawPacket) (capturedSegment, bool) {
 	}
 	seg := reassembly.Segment{
 		Time:   reassembly.StampOf(p.ts),
-		Src:    netip.AddrPortFrom(src, binary.BigEndian.Uint16(tcp)),
-		Dst:    netip.AddrPortFrom(dst, binary.BigEndian.Uint16(tcp[2:])),
 		Seq:    binary.BigEndian.Uint32(tcp[4:]),
 		Ack:    binary.BigEndian.Uint32(tcp[8:]),
 		Flags:  reassembly.Flags(tcp[13]),
 		Window: binary.BigEndian.Uint16(tcp[14:]),
 		WScale: reassembly.NoWScale,
-	}
+	}.WithAddrs(netip.AddrPortFrom(src, binary.BigEndian.Uint16(tcp)), netip.AddrPortFrom(dst, binary.BigEndian.Uint16(tcp[2:])))
 	if n := ipPayload - hdr; n > 0 {
 		seg.Len = uint32(n)
 	}
@@ -424,10 +422,10 @@ func groupConnections(segs []capturedSegment) []*testConn {
 	var out []*testConn
 	for i := range segs {
 		s := segs[i]
-		k := normKey(s.Src.String(), s.Dst.String())
+		k := normKey(s.Src().String(), s.Dst().String())
 		c := cur[k]
 		isSYN := s.Flags.Has(reassembly.SYN) && !s.Flags.Has(reassembly.ACK)
-		if c != nil && isSYN && (c.finished() || (c.hasSYN && c.synFrom == s.Src && c.isn != s.Seq)) {
+		if c != nil && isSYN && (c.finished() || (c.hasSYN && c.synFrom == s.Src() && c.isn != s.Seq)) {
 			c = nil
 		}
 		if c == nil {
@@ -436,14 +434,14 @@ func groupConnections(segs []capturedSegment) []*testConn {
 			out = append(out, c)
 		}
 		if isSYN && !c.hasSYN {
-			c.hasSYN, c.synFrom, c.isn = true, s.Src, s.Seq
+			c.hasSYN, c.synFrom, c.isn = true, s.Src(), s.Seq
 		}
 		if s.Flags.Has(reassembly.RST) {
 			c.rst = true
 		}
 		if s.Flags.Has(reassembly.FIN) {
-			c.finFrom[s.Src] = true
-			if c.hasSYN && s.Src == c.synFrom {
+			c.finFrom[s.Src()] = true
+			if c.hasSYN && s.Src() == c.synFrom {
 				c.synSenderFB = true
 			}
 		}

@@ -37,7 +37,7 @@ const (
 
 // zseg builds a segment; window defaults to zWin.
 func zseg(src, dst netip.AddrPort, f reassembly.Flags, seq, ack, n uint32) reassembly.Segment {
-	return reassembly.Segment{Src: src, Dst: dst, Flags: f, Seq: seq, Ack: ack, Len: n, Window: zWin, WScale: reassembly.NoWScale}
+	return reassembly.Segment{Flags: f, Seq: seq, Ack: ack, Len: n, Window: zWin, WScale: reassembly.NoWScale}.WithAddrs(src, dst)
 }
 
 // Building blocks for the client (c) / server (s) conversation.

@@ -158,7 +158,7 @@ func (a *Assembler) All() iter.Seq[*Conn] {
 // Add processes one segment. It allocates only when a connection is created.
 func (a *Assembler) Add(seg *Segment) {
 	var k Key
-	h := k.set(seg.Src, seg.Dst)
+	h := k.setSeg(seg)
 	c := a.conns.get(&k, h)
 	switch {
 	case c == nil:
@@ -405,19 +405,21 @@ func (a *Assembler) open(k *Key, h uint64, seg *Segment, prev *Conn) *Conn {
 	a.live++
 	a.peak = max(a.peak, a.live)
 	a.idle.push(idleEntry{at: int64(seg.Time), c: c, id: c.ID})
+	src, dst := seg.Src(), seg.Dst()
 	switch {
 	case seg.Flags&(SYN|ACK) == SYN:
-		c.Client, c.Server, c.Roles = seg.Src, seg.Dst, RoleBySYN
+		c.Client, c.Server, c.Roles = src, dst, RoleBySYN
 	case seg.Flags&(SYN|ACK) == SYN|ACK:
-		c.Client, c.Server, c.Roles = seg.Dst, seg.Src, RoleBySYNACK
+		c.Client, c.Server, c.Roles = dst, src, RoleBySYNACK
 	default:
 		c.Roles = RoleByPort
-		if serverSide(seg.Src.Port(), seg.Dst.Port()) {
-			c.Client, c.Server = seg.Dst, seg.Src
+		if serverSide(seg.SrcPort, seg.DstPort) {
+			c.Client, c.Server = dst, src
 		} else {
-			c.Client, c.Server = seg.Src, seg.Dst
+			c.Client, c.Server = src, dst
 		}
 	}
+	c.clientLo = IPOf(c.Client.Addr()) == IP{c.Key.loH, c.Key.loL} && c.Client.Port() == c.Key.loP
 	c.Half[0].WScale, c.Half[1].WScale = NoWScale, NoWScale
 	if prev != nil {
 		c.Incarnation = prev.Incarnation + 1
@@ -441,8 +443,8 @@ func (a *Assembler) startsNew(c *Conn, seg *Segment) bool {
 	if seg.Flags&(SYN|ACK) != SYN {
 		return false
 	}
-	h := &c.Half[c.DirOf(seg.Src)]
-	peer := &c.Half[c.DirOf(seg.Src).Reverse()]
+	d := c.dirOf(seg)
+	h, peer := &c.Half[d], &c.Half[d.Reverse()]
 	switch {
 	case c.finished() || h.FinSent:
 		return true // the four-tuple is free again (RFC 9293 §3.10.7.4, RFC 1122 §4.2.2.13)
@@ -465,7 +467,7 @@ func belongsToPrev(c *Conn, seg *Segment) bool {
 		return false
 	}
 	cl := &c.Half[ClientToServer]
-	if seg.Src == c.Server {
+	if c.sentByServer(seg) {
 		// Before its SYN-ACK the server has nothing in this incarnation, except
 		// an RST refusing the new SYN, which acknowledges it.
 		return !(seg.Flags&ACK != 0 && cl.HaveISN && Seq(seg.Ack) == cl.ISN.Add(1))
@@ -475,7 +477,7 @@ func belongsToPrev(c *Conn, seg *Segment) bool {
 
 // track updates the sender's Half with seg and classifies it into info.
 func (c *Conn) track(seg *Segment, info *SegInfo) {
-	d := c.DirOf(seg.Src)
+	d := c.dirOf(seg)
 	h, peer := &c.Half[d], &c.Half[d.Reverse()]
 	info.Dir = d
 	ns := int64(seg.Time)

@@ -26,8 +26,8 @@ var (
 )
 
 func mk(frame uint64, at time.Duration, src, dst netip.AddrPort, f Flags, seq, ack, n uint32) *Segment {
-	return &Segment{Frame: frame, Time: t0.Add(at), Src: src, Dst: dst, Flags: f, Seq: seq, Ack: ack, Len: n,
-		Window: 1000, WScale: NoWScale}
+	return new(Segment{Frame: frame, Time: t0.Add(at), Flags: f, Seq: seq, Ack: ack, Len: n,
+		Window: 1000, WScale: NoWScale}.WithAddrs(src, dst))
 }
 
 func TestAssemblerAddDoesNotAllocate(t *testing.T) {

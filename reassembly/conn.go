@@ -146,6 +146,7 @@ type Conn struct {
 	// Data is for the Handler's own per-connection state.
 	Data any
 
+	clientLo   bool // Client is the Key's first endpoint (dirOf)
 	synAcked   bool // the server's SYN-ACK was seen
 	superseded bool // a newer incarnation holds this one as Prev
 	parked     bool // off the sweep queue until its next segment (Assembler.park)
@@ -158,6 +159,25 @@ func (c *Conn) DirOf(src netip.AddrPort) Dir {
 		return ClientToServer
 	}
 	return ServerToClient
+}
+
+// dirOf returns the direction of seg, a segment of c's four-tuple, as
+// DirOf(seg.Src()) does, from the words of its address and the Key's.
+func (c *Conn) dirOf(seg *Segment) Dir {
+	k := &c.Key
+	lo := seg.SrcIP.Hi == k.loH && seg.SrcIP.Lo == k.loL && seg.SrcPort == k.loP
+	if lo == c.clientLo {
+		return ClientToServer
+	}
+	return ServerToClient
+}
+
+// sentByServer reports whether seg, a segment of c's four-tuple, was sent
+// from the server's address and port, as seg.Src() == c.Server says: a
+// connection whose two endpoints are the same sends from both.
+func (c *Conn) sentByServer(seg *Segment) bool {
+	k := &c.Key
+	return c.dirOf(seg) == ServerToClient || k.loH == k.hiH && k.loL == k.hiL && k.loP == k.hiP
 }
 
 // Addr returns the sender address for segments in direction d.

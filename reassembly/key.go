@@ -38,7 +38,17 @@ func KeyOf(src, dst netip.AddrPort) Key {
 func (k *Key) set(src, dst netip.AddrPort) uint64 {
 	ah, al := AddrWords(src.Addr())
 	bh, bl := AddrWords(dst.Addr())
-	ap, bp := src.Port(), dst.Port()
+	return k.setWords(ah, al, src.Port(), bh, bl, dst.Port())
+}
+
+// setSeg makes k the Key of seg and returns its hash.
+func (k *Key) setSeg(s *Segment) uint64 {
+	return k.setWords(s.SrcIP.Hi, s.SrcIP.Lo, s.SrcPort, s.DstIP.Hi, s.DstIP.Lo, s.DstPort)
+}
+
+// setWords makes k the Key of a segment from address a (AddrWords) and
+// port ap to b and bp, and returns its hash.
+func (k *Key) setWords(ah, al uint64, ap uint16, bh, bl uint64, bp uint16) uint64 {
 	if !(ah < bh || ah == bh && (al < bl || al == bl && ap <= bp)) { // the addresses' byte order, then the ports'
 		ah, al, ap, bh, bl, bp = bh, bl, bp, ah, al, ap
 	}

@@ -417,7 +417,7 @@ func BenchmarkFloorTable(b *testing.B) {
 		var free []int32
 		var seg reassembly.Segment
 		for src.Next(&seg) == nil {
-			k := reassembly.KeyOf(seg.Src, seg.Dst)
+			k := reassembly.KeyOf(seg.Src(), seg.Dst())
 			i := uint64(shardOf(&seg, 1<<30, 0)) & mask
 			at := -1 // the first tombstone on the way
 			var x int32
@@ -448,7 +448,7 @@ func BenchmarkFloorTable(b *testing.B) {
 			}
 			r := &recs[x]
 			d := 0
-			if seg.Src.Port() > seg.Dst.Port() {
+			if seg.Src().Port() > seg.Dst().Port() {
 				d = 1
 			}
 			done := false

@@ -475,9 +475,8 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 // gives connect even ports) over every worker
 // (TestShardOfIsSymmetricAndBalanced).
 func shardOf(s *reassembly.Segment, n int, salt uint64) int {
-	ah, al := reassembly.AddrWords(s.Src.Addr())
-	bh, bl := reassembly.AddrWords(s.Dst.Addr())
-	h := (ah+bh)*0x9e3779b97f4a7c15 ^ (al + bl) ^ (uint64(s.Src.Port())+uint64(s.Dst.Port()))<<47 ^ salt
+	a, b := &s.SrcIP, &s.DstIP
+	h := (a.Hi+b.Hi)*0x9e3779b97f4a7c15 ^ (a.Lo + b.Lo) ^ (uint64(s.SrcPort)+uint64(s.DstPort))<<47 ^ salt
 	h ^= h >> 31
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 29

@@ -380,8 +380,8 @@ func TestShardOfIsSymmetricAndBalanced(t *testing.T) {
 				counts := make([]int, n)
 				for i := range conns {
 					a, b := tuple(i)
-					fwd := reassembly.Segment{Src: a, Dst: b}
-					rev := reassembly.Segment{Src: b, Dst: a}
+					fwd := reassembly.Segment{}.WithAddrs(a, b)
+					rev := reassembly.Segment{}.WithAddrs(b, a)
 					w := shardOf(&fwd, n, salt)
 					if w < 0 || w >= n {
 						t.Fatalf("%s: worker %d of %d", name, w, n)

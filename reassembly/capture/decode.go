@@ -465,8 +465,7 @@ func (d *Decoder) fillTCP(seg *reassembly.Segment, src, dst netip.Addr, ipPayloa
 	if n < 0 {
 		return reassembly.SkipBadHeader
 	}
-	seg.Src = netip.AddrPortFrom(src, uint16(t.SrcPort))
-	seg.Dst = netip.AddrPortFrom(dst, uint16(t.DstPort))
+	seg.SetAddrs(netip.AddrPortFrom(src, uint16(t.SrcPort)), netip.AddrPortFrom(dst, uint16(t.DstPort)))
 	seg.Seq, seg.Ack = t.Seq, t.Ack
 	seg.Flags = reassembly.Flags(t.Contents[tcpFlagsOffset])
 	seg.Window = t.Window

@@ -189,12 +189,12 @@ func TestDecode(t *testing.T) {
 		check func(t *testing.T, s *reassembly.Segment)
 	}{
 		{"ethernet syn with options", syn, reassembly.LinkTypeEthernet, reassembly.NotSkipped, func(t *testing.T, s *reassembly.Segment) {
-			want := reassembly.Segment{Src: a4("10.0.0.1:40000"), Dst: a4("10.0.0.2:80"), Seq: 1000, Flags: reassembly.SYN, Window: 512,
-				IPLen: 60, MSS: 1460, WScale: 7, SACKOK: true, HasTS: true, TSVal: 7, TSEcr: 9}
+			want := reassembly.Segment{Seq: 1000, Flags: reassembly.SYN, Window: 512,
+				IPLen: 60, MSS: 1460, WScale: 7, SACKOK: true, HasTS: true, TSVal: 7, TSEcr: 9}.WithAddrs(a4("10.0.0.1:40000"), a4("10.0.0.2:80"))
 			if *s != want {
 				t.Errorf("got %+v\nwant %+v", *s, want)
 			}
-			if got := s.Src.String(); got != "10.0.0.1:40000" {
+			if got := s.Src().String(); got != "10.0.0.1:40000" {
 				t.Errorf("Src.String() = %q", got)
 			}
 		}},
@@ -222,8 +222,8 @@ func TestDecode(t *testing.T) {
 		{"ipv4 first fragment", frag1, reassembly.LinkTypeEthernet, reassembly.NotSkipped, lenIs(8)},
 		{"ipv4 later fragment", frag2, reassembly.LinkTypeEthernet, reassembly.SkipFragment, nil},
 		{"ipv6 ext headers", ip6ext, reassembly.LinkTypeEthernet, reassembly.NotSkipped, func(t *testing.T, s *reassembly.Segment) {
-			if s.Len != 7 || s.Src.String() != "[2001:db8::1]:40000" || s.Dst.String() != "[2001:db8::2]:80" {
-				t.Errorf("got Len %d, %v > %v", s.Len, s.Src, s.Dst)
+			if s.Len != 7 || s.Src().String() != "[2001:db8::1]:40000" || s.Dst().String() != "[2001:db8::2]:80" {
+				t.Errorf("got Len %d, %v > %v", s.Len, s.Src(), s.Dst())
 			}
 		}},
 		{"ipv6 hop-by-hop", ip6hbh, reassembly.LinkTypeEthernet, reassembly.NotSkipped, lenIs(7)},
@@ -293,11 +293,11 @@ func lenIs(n uint32) func(t *testing.T, s *reassembly.Segment) {
 		if s.Len != n {
 			t.Errorf("Len = %d, want %d", s.Len, n)
 		}
-		if !s.Src.IsValid() || !s.Dst.IsValid() {
-			t.Errorf("invalid addresses %v > %v", s.Src, s.Dst)
+		if !s.Src().IsValid() || !s.Dst().IsValid() {
+			t.Errorf("invalid addresses %v > %v", s.Src(), s.Dst())
 		}
-		if s.Src.Addr().Is4In6() || s.Dst.Addr().Is4In6() {
-			t.Errorf("IPv4 address not unmapped: %v", s.Src)
+		if s.Src().Addr().Is4In6() || s.Dst().Addr().Is4In6() {
+			t.Errorf("IPv4 address not unmapped: %v", s.Src())
 		}
 	}
 }

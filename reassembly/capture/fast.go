@@ -2,7 +2,6 @@ package capture
 
 import (
 	"encoding/binary"
-	"net/netip"
 
 	"github.com/tcpstate/tcpstate/reassembly"
 )
@@ -85,9 +84,9 @@ func fast(data []byte, k linkKind, seg *reassembly.Segment) bool {
 		if total < ipv4MinHeaderLen+tcpMinHeaderLen {
 			return false
 		}
-		src := netip.AddrFrom4([4]byte(data[12:16]))
-		dst := netip.AddrFrom4([4]byte(data[16:20]))
-		if !fastTCP(data[ipv4MinHeaderLen:min(len(data), total)], total-ipv4MinHeaderLen, src, dst, seg) {
+		src := reassembly.IPv4([4]byte(data[12:16]))
+		dst := reassembly.IPv4([4]byte(data[16:20]))
+		if !fastTCP(data[ipv4MinHeaderLen:min(len(data), total)], total-ipv4MinHeaderLen, src, dst, false, seg) {
 			return false
 		}
 		seg.IPLen = uint32(total)
@@ -100,9 +99,9 @@ func fast(data []byte, k linkKind, seg *reassembly.Segment) bool {
 		if plen < tcpMinHeaderLen {
 			return false
 		}
-		src := netip.AddrFrom16([16]byte(data[8:24]))
-		dst := netip.AddrFrom16([16]byte(data[24:40]))
-		if !fastTCP(data[ipv6HeaderLen:min(len(data), ipv6HeaderLen+plen)], plen, src, dst, seg) {
+		src := reassembly.IP{Hi: binary.BigEndian.Uint64(data[8:16]), Lo: binary.BigEndian.Uint64(data[16:24])}
+		dst := reassembly.IP{Hi: binary.BigEndian.Uint64(data[24:32]), Lo: binary.BigEndian.Uint64(data[32:40])}
+		if !fastTCP(data[ipv6HeaderLen:min(len(data), ipv6HeaderLen+plen)], plen, src, dst, true, seg) {
 			return false
 		}
 		seg.IPLen = uint32(ipv6HeaderLen + plen)
@@ -113,7 +112,7 @@ func fast(data []byte, k linkKind, seg *reassembly.Segment) bool {
 
 // fastTCP fills seg from the TCP header at t, whose segment is ipPayload
 // bytes long according to the IP header.
-func fastTCP(t []byte, ipPayload int, src, dst netip.Addr, seg *reassembly.Segment) bool {
+func fastTCP(t []byte, ipPayload int, src, dst reassembly.IP, v6 bool, seg *reassembly.Segment) bool {
 	if len(t) < tcpMinHeaderLen {
 		return false
 	}
@@ -169,8 +168,9 @@ func fastTCP(t []byte, ipPayload int, src, dst netip.Addr, seg *reassembly.Segme
 	n := ipPayload - hl
 	// Every field but Frame and Time (the caller's) and IPLen (fast's),
 	// one by one: a composite literal would be built aside and copied.
-	seg.Src = netip.AddrPortFrom(src, binary.BigEndian.Uint16(t[0:2]))
-	seg.Dst = netip.AddrPortFrom(dst, binary.BigEndian.Uint16(t[2:4]))
+	seg.SrcIP, seg.DstIP, seg.V6 = src, dst, v6
+	seg.SrcPort = binary.BigEndian.Uint16(t[0:2])
+	seg.DstPort = binary.BigEndian.Uint16(t[2:4])
 	seg.Seq = binary.BigEndian.Uint32(t[4:8])
 	seg.Ack = binary.BigEndian.Uint32(t[8:12])
 	seg.Flags = reassembly.Flags(t[tcpFlagsOffset])

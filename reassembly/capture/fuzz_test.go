@@ -55,13 +55,13 @@ func FuzzDecode(f *testing.F) {
 		if r != reassembly.NotSkipped {
 			return
 		}
-		if !seg.Src.IsValid() || !seg.Dst.IsValid() {
-			t.Fatalf("invalid addresses %v > %v", seg.Src, seg.Dst)
+		if !seg.Src().IsValid() || !seg.Dst().IsValid() {
+			t.Fatalf("invalid addresses %v > %v", seg.Src(), seg.Dst())
 		}
 		// Both ends have the same family. An IPv4-mapped address inside an
 		// IPv6 header stays IPv6: only IPv4 headers give 4-byte addresses.
-		if seg.Src.Addr().Is4() != seg.Dst.Addr().Is4() || seg.Src.Addr().Zone() != "" || seg.Dst.Addr().Zone() != "" {
-			t.Fatalf("inconsistent addresses %v > %v", seg.Src, seg.Dst)
+		if seg.Src().Addr().Is4() != seg.Dst().Addr().Is4() || seg.Src().Addr().Zone() != "" || seg.Dst().Addr().Zone() != "" {
+			t.Fatalf("inconsistent addresses %v > %v", seg.Src(), seg.Dst())
 		}
 		// The payload length fits in what the IP header can express.
 		if seg.Len > 0xFFFF-tcpMinHeaderLen {
@@ -111,7 +111,7 @@ func FuzzReader(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Next() = %v: in-memory input cannot fail", err)
 			}
-			if !seg.Src.IsValid() || seg.Frame > limit {
+			if !seg.Src().IsValid() || seg.Frame > limit {
 				t.Fatalf("bad segment %+v (limit %d)", seg, limit)
 			}
 		}
@@ -164,8 +164,8 @@ func checkFast(t *testing.T, d *Decoder, data []byte, link reassembly.LinkType) 
 	// A segment left over from another packet, every field set: the fast
 	// path must overwrite all of them when it answers (Decode no longer
 	// clears the segment first), and touch none when it does not.
-	dirty := reassembly.Segment{Frame: 9, Src: netip.MustParseAddrPort("[2001:db8::9]:9"), Dst: netip.MustParseAddrPort("192.0.2.9:9"),
-		Seq: 9, Ack: 9, Flags: 0xff, Window: 9, Len: 9, Captured: 9, IPLen: 9, MSS: 9, WScale: 9, SACKOK: true, HasTS: true, TSVal: 9, TSEcr: 9}
+	dirty := reassembly.Segment{Frame: 9,
+		Seq: 9, Ack: 9, Flags: 0xff, Window: 9, Len: 9, Captured: 9, IPLen: 9, MSS: 9, WScale: 9, SACKOK: true, HasTS: true, TSVal: 9, TSEcr: 9}.WithAddrs(netip.MustParseAddrPort("[2001:db8::9]:9"), netip.MustParseAddrPort("192.0.2.9:9"))
 	fastSeg := dirty
 	if !fast(data, k, &fastSeg) {
 		if fastSeg != dirty {

@@ -66,9 +66,9 @@ var (
 // 14:36:57.341238 IP 127.0.0.1.44950 > 127.0.0.1.47001: Flags [S], seq 2315480407, win 65495,
 // options [mss 65495,sackOK,TS val 1906584461 ecr 0,nop,wscale 10], length 0
 var loFirst = reassembly.Segment{
-	Frame: 1, Time: reassembly.UnixStamp(1795271817, 341238000), Src: loClient, Dst: loServer,
+	Frame: 1, Time: reassembly.UnixStamp(1795271817, 341238000),
 	Seq: 2315480407, Flags: reassembly.SYN, Window: 65495, IPLen: 60, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461,
-}
+}.WithAddrs(loClient, loServer)
 
 // TestSourceLoopbackFormats reads the same 20-packet loopback capture in every
 // container format and checks every segment against lo-ethernet.pcap.
@@ -98,9 +98,9 @@ func TestSourceLoopbackFormats(t *testing.T) {
 	}
 	for _, c := range checks {
 		s := ref[c.i]
-		if s.Frame != uint64(c.i+1) || s.Src != c.src || s.Dst != c.dst || s.Flags != c.flags || s.Seq != c.seq || s.Ack != c.ack || s.Len != c.segLen {
+		if s.Frame != uint64(c.i+1) || s.Src() != c.src || s.Dst() != c.dst || s.Flags != c.flags || s.Seq != c.seq || s.Ack != c.ack || s.Len != c.segLen {
 			t.Errorf("frame %d = %d %v>%v %v seq %d ack %d len %d; want %d %v>%v %v seq %d ack %d len %d",
-				c.i+1, s.Frame, s.Src, s.Dst, s.Flags, s.Seq, s.Ack, s.Len, c.i+1, c.src, c.dst, c.flags, c.seq, c.ack, c.segLen)
+				c.i+1, s.Frame, s.Src(), s.Dst(), s.Flags, s.Seq, s.Ack, s.Len, c.i+1, c.src, c.dst, c.flags, c.seq, c.ack, c.segLen)
 		}
 	}
 	tests := []struct {
@@ -143,28 +143,24 @@ func TestSourceLinkTypes(t *testing.T) {
 		lens  []uint32 // Len of each segment, when given
 	}{
 		{"any-sll2.pcap", 10, []reassembly.LinkCount{{Type: reassembly.LinkTypeLinuxSLL2, Name: "LINUX_SLL2", Packets: 10}},
-			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1795271817, 341237000), Src: loClient, Dst: loServer, Seq: 2315480407,
-				Flags: reassembly.SYN, Window: 65495, IPLen: 60, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461},
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1795271817, 341237000), Seq: 2315480407,
+				Flags: reassembly.SYN, Window: 65495, IPLen: 60, MSS: 65495, WScale: 10, SACKOK: true, HasTS: true, TSVal: 1906584461}.WithAddrs(loClient, loServer),
 			[]uint32{0, 0, 0, 5, 0, 10, 0, 0, 0, 0}},
 		{"any-sll.pcap", 10, []reassembly.LinkCount{{Type: reassembly.LinkTypeLinuxSLL, Name: "LINUX_SLL", Packets: 10}},
-			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1795271824, 33215000), Src: netip.MustParseAddrPort("127.0.0.1:38530"),
-				Dst: netip.MustParseAddrPort("127.0.0.1:47003"), Seq: 3717411932, Flags: reassembly.SYN, Window: 65495, IPLen: 60, MSS: 65495,
-				WScale: 10, SACKOK: true, HasTS: true, TSVal: 3233267754},
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1795271824, 33215000), Seq: 3717411932, Flags: reassembly.SYN, Window: 65495, IPLen: 60, MSS: 65495,
+				WScale: 10, SACKOK: true, HasTS: true, TSVal: 3233267754}.WithAddrs(netip.MustParseAddrPort("127.0.0.1:38530"), netip.MustParseAddrPort("127.0.0.1:47003")),
 			[]uint32{0, 0, 0, 5, 0, 10, 0, 0, 0, 0}},
 		{"null-ipv6.pcap", 6, []reassembly.LinkCount{{Type: reassembly.LinkTypeNull, Name: "NULL", Packets: 6}},
-			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1443732977, 727740000), Src: netip.MustParseAddrPort("[::1]:52522"),
-				Dst: netip.MustParseAddrPort("[::1]:80"), Seq: 1321751229, Flags: reassembly.SYN, Window: 65535, IPLen: 84, MSS: 16324,
-				WScale: 5, SACKOK: true, HasTS: true, TSVal: 1236829829},
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1443732977, 727740000), Seq: 1321751229, Flags: reassembly.SYN, Window: 65535, IPLen: 84, MSS: 16324,
+				WScale: 5, SACKOK: true, HasTS: true, TSVal: 1236829829}.WithAddrs(netip.MustParseAddrPort("[::1]:52522"), netip.MustParseAddrPort("[::1]:80")),
 			[]uint32{0, 0, 0, 0, 221, 0}},
 		{"vlan-8021q.pcap", 4, []reassembly.LinkCount{{Type: reassembly.LinkTypeEthernet, Name: "EN10MB", Packets: 4}},
-			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1331918844, 980000000), Src: netip.MustParseAddrPort("192.168.229.251:88"),
-				Dst: netip.MustParseAddrPort("192.168.202.110:43792"), Seq: 2473617131, Ack: 1454030911, Flags: reassembly.SYN | reassembly.ACK,
-				Window: 64240, IPLen: 64, MSS: 1380, WScale: 0, SACKOK: true, HasTS: true},
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1331918844, 980000000), Seq: 2473617131, Ack: 1454030911, Flags: reassembly.SYN | reassembly.ACK,
+				Window: 64240, IPLen: 64, MSS: 1380, WScale: 0, SACKOK: true, HasTS: true}.WithAddrs(netip.MustParseAddrPort("192.168.229.251:88"), netip.MustParseAddrPort("192.168.202.110:43792")),
 			[]uint32{0, 0, 110, 90}},
 		{"qinq-synthetic.pcap", 3, []reassembly.LinkCount{{Type: reassembly.LinkTypeEthernet, Name: "EN10MB", Packets: 4}},
-			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1700000000, 0), Src: netip.MustParseAddrPort("10.0.0.1:40000"),
-				Dst: netip.MustParseAddrPort("10.0.0.2:80"), Seq: 1000, Flags: reassembly.SYN, Window: 512, IPLen: 60, MSS: 1460, WScale: 7,
-				SACKOK: true, HasTS: true, TSVal: 7, TSEcr: 9},
+			reassembly.Segment{Frame: 1, Time: reassembly.UnixStamp(1700000000, 0), Seq: 1000, Flags: reassembly.SYN, Window: 512, IPLen: 60, MSS: 1460, WScale: 7,
+				SACKOK: true, HasTS: true, TSVal: 7, TSEcr: 9}.WithAddrs(netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:80")),
 			[]uint32{0, 0, 3}},
 	}
 	for _, tt := range tests {
@@ -205,7 +201,7 @@ func TestSourceTwoInterfaces(t *testing.T) {
 	if !reflect.DeepEqual(st.LinkTypes, want) {
 		t.Errorf("LinkTypes = %+v; want %+v", st.LinkTypes, want)
 	}
-	if segs[0] != loFirst || segs[20].Dst.Port() != 47003 || segs[20].Frame != 21 {
+	if segs[0] != loFirst || segs[20].Dst().Port() != 47003 || segs[20].Frame != 21 {
 		t.Errorf("frame 1 = %+v, frame 21 = %+v", segs[0], segs[20])
 	}
 }
