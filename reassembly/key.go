@@ -63,18 +63,17 @@ func (k *Key) setWords(ah, al uint64, ap uint16, bh, bl uint64, bp uint16) uint6
 // stalls the load (no store forwarding), and this runs twice per packet.
 func AddrWords(a netip.Addr) (hi, lo uint64) {
 	if a.Is4() {
-		b := a.As4()
-		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
+		ip := IPv4(a.As4())
+		return ip.Hi, ip.Lo
 	}
 	b := a.As16()
 	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 }
 
+// endpoint returns a Key's endpoint, an IPv4-mapped address as IPv4 (a
+// Key does not tell them apart).
 func endpoint(hi, lo uint64, p uint16) netip.AddrPort {
-	var a [16]byte
-	binary.BigEndian.PutUint64(a[:8], hi)
-	binary.BigEndian.PutUint64(a[8:], lo)
-	return netip.AddrPortFrom(netip.AddrFrom16(a).Unmap(), p)
+	return netip.AddrPortFrom(IP{hi, lo}.Addr(false), p)
 }
 
 // Endpoints returns the two endpoints in canonical order.
