@@ -41,6 +41,14 @@ func (k *Key) set(src, dst netip.AddrPort) uint64 {
 	return k.setWords(ah, al, src.Port(), bh, bl, dst.Port())
 }
 
+// Key returns the Key of the connection s belongs to: the same for both
+// directions.
+func (s *Segment) Key() Key {
+	var k Key
+	k.setSeg(s)
+	return k
+}
+
 // setSeg makes k the Key of seg and returns its hash.
 func (k *Key) setSeg(s *Segment) uint64 {
 	return k.setWords(s.SrcIP.Hi, s.SrcIP.Lo, s.SrcPort, s.DstIP.Hi, s.DstIP.Lo, s.DstPort)

@@ -152,6 +152,12 @@ func TestKeyOfMatchesAs16(t *testing.T) {
 		if got != want {
 			t.Fatalf("%d: KeyOf(%v, %v) = %v; want %v", i, src, dst, got, want)
 		}
+		var seg Segment
+		seg.SetAddrs(src, dst)
+		rev := seg.WithAddrs(dst, src)
+		if seg.Key() != got || rev.Key() != got {
+			t.Fatalf("%d: the segment's Key differs from KeyOf(%v, %v)", i, src, dst)
+		}
 		var set Key
 		if h := set.set(src, dst); h != got.hash() || set != got {
 			t.Fatalf("%d: set's hash differs from hash()", i)
