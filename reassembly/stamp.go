@@ -12,8 +12,8 @@ import (
 // holds a pointer. The segments that -j hands between cores, the
 // assembler's connections and each connection's replay are that much
 // smaller; a replay is cold when it closes, after a linger, and each of
-// its cache lines is a wait the prefetches must hide (README, "Where it
-// stands"). No packet builds a time.Time that the assembler and the
+// its cache lines is a wait the prefetches must hide (docs/performance-log.md,
+// 2026-11-22). No packet builds a time.Time that the assembler and the
 // replay then take apart. A Stamp holds the years 1678 to 2262; beyond,
 // where only a hostile pcapng's if_tsoffset reaches, UnixStamp, Add and
 // Sub saturate.

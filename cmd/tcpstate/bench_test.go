@@ -123,7 +123,7 @@ func benchCapture(b *testing.B) []byte {
 		}
 		// Off the heap, and the collector's target set as the command
 		// sets it: the pipeline's collections are then those the command
-		// pays for (README, "Speed and memory").
+		// pays for (docs/performance-log.md, "The benchmarks hid two costs").
 		benchData = offHeap(buf.Bytes())
 		buf = bytes.Buffer{}
 		runtime.GC()

@@ -17,7 +17,7 @@ import (
 // grew, each time marking all of it: 15–19% of the CPU, and with -j 2 no
 // core is idle to absorb it. Measured on 200,000 connections against the
 // fixed 50%: -j 2 0.90 → 0.74 s, -j 1 1.08 → 0.99 s, for 16 and 32 MB more
-// peak RSS (README, "Speed and memory"). A flood that keeps GBs of
+// peak RSS (docs/performance-log.md). A flood that keeps GBs of
 // connections tracked still gets 50%, so memory stays at 1.5× what is live.
 //
 // When the analysis keeps every core busy (-j 2 on two cores: two workers
