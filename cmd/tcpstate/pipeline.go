@@ -42,8 +42,12 @@ type pipeline struct {
 	// release finished connections (0: MSL/2, so that a connection is
 	// released at most 25% later than the 2×MSL linger).
 	sweepEvery time.Duration
-	// progress, when set, is told how many packets were read.
+	// progress, when set, is told how many packets were read; readDone,
+	// when set, once the last one was read, before the analysis finishes
+	// (the connections still open are closed, the workers' reports
+	// merged).
 	progress func(packets uint64)
+	readDone func(packets uint64)
 	// stream, when set, receives every connection as one JSON line.
 	stream *connStream
 	// maxConns bounds the connections tracked at once, shared evenly by
@@ -318,6 +322,9 @@ func (p *pipeline) runOne(ctx context.Context, src segmentSource, clock *sweepCl
 		p.begin(src, []*worker{w})
 	}
 	p.last, p.packets = src.Stats().Last, src.Stats().Packets
+	if p.readDone != nil {
+		p.readDone(p.packets)
+	}
 	w.finish(reassembly.StampOf(p.last))
 	return []*worker{w}, nil
 }
@@ -453,6 +460,9 @@ func (p *pipeline) runSharded(ctx context.Context, src segmentSource, clock *swe
 		p.begin(src, ws)
 	}
 	p.last, p.packets = src.Stats().Last, src.Stats().Packets
+	if p.readDone != nil && readErr == nil {
+		p.readDone(p.packets)
+	}
 	flushAll(false, true, reassembly.StampOf(p.last))
 	for _, in := range ins {
 		close(in)

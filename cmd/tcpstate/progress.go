@@ -23,6 +23,11 @@ type progress struct {
 	stop    chan struct{}
 	done    sync.WaitGroup
 	width   int // of the last line drawn, to blank it
+	// read is how long reading the input took, set once the last packet
+	// was read (packets then holds their number): the bar then says the
+	// input is read and the analysis finishing, instead of a rate that
+	// falls while the last connections are closed and the report built.
+	read atomic.Int64
 }
 
 // progressInterval is how often the bar is redrawn.
@@ -59,6 +64,12 @@ func (c *countingReader) Read(b []byte) (int, error) {
 
 // setPackets records how many packets were read so far.
 func (p *progress) setPackets(n uint64) { p.packets.Store(n) }
+
+// readDone records that the input was read to its end, n packets.
+func (p *progress) readDone(n uint64) {
+	p.packets.Store(n)
+	p.read.Store(int64(max(p.now().Sub(p.start), 1)))
+}
 
 // run redraws the bar until finish is called.
 func (p *progress) run() {
@@ -101,6 +112,10 @@ func (p *progress) draw() {
 // line renders the bar after elapsed time.
 func (p *progress) line(elapsed time.Duration) string {
 	b, n := p.bytes.Load(), p.packets.Load()
+	if read := time.Duration(p.read.Load()); read > 0 {
+		return fmt.Sprintf("tcpstate: read %s, %s packets in %s (%s pkts/s); finishing the analysis",
+			size(b), si(float64(n)), seconds(read), si(float64(n)/max(read.Seconds(), 1e-3)))
+	}
 	secs := max(elapsed.Seconds(), 1e-3)
 	rate := fmt.Sprintf("%s pkts/s", si(float64(n)/secs))
 	if p.total <= 0 {
@@ -143,6 +158,17 @@ func size(b int64) string {
 		return fmt.Sprintf("%.1f kB", x/1e3)
 	}
 	return fmt.Sprintf("%d B", b)
+}
+
+// seconds formats a duration the bar shows: "0.84s", "12.3s", "1:05:00".
+func seconds(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return clock(d)
 }
 
 // clock formats a duration as m:ss or h:mm:ss.

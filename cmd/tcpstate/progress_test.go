@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+	"github.com/tcpstate/tcpstate/reassembly/capture"
 )
 
 func TestProgressLine(t *testing.T) {
@@ -18,6 +22,23 @@ func TestProgressLine(t *testing.T) {
 	want := "tcpstate: [######..................]  25% 500.0 MB/2.0 GB, 3.0M pkts/s, ETA 0:06"
 	if got != want {
 		t.Errorf("line = %q\nwant    %q", got, want)
+	}
+	// Once the input is read the bar stops counting: its rate is the
+	// reading's, however long the analysis then takes to finish.
+	at := time.Unix(1e9, 0)
+	p.now = func() time.Time { return at }
+	p.start = at.Add(-2400 * time.Millisecond)
+	p.bytes.Store(2_000_000_000)
+	p.readDone(7_200_000)
+	at = at.Add(time.Minute)
+	want = "tcpstate: read 2.0 GB, 7.2M packets in 2.40s (3.0M pkts/s); finishing the analysis"
+	if got := p.line(time.Minute); got != want {
+		t.Errorf("after reading, line = %q\nwant    %q", got, want)
+	}
+	for d, want := range map[time.Duration]string{840 * time.Millisecond: "0.84s", 12340 * time.Millisecond: "12.3s", 65 * time.Minute: "1:05:00"} {
+		if got := seconds(d); got != want {
+			t.Errorf("seconds(%v) = %q; want %q", d, got, want)
+		}
 	}
 	u := newProgress(io.Discard, 0) // stdin or gzip: no total
 	u.bytes.Store(1500)
@@ -65,5 +86,27 @@ func TestProgressOnlyWhenAsked(t *testing.T) {
 	p.finish()
 	if s := b.String(); !strings.Contains(s, " 50% ") || !strings.HasSuffix(s, "\r") {
 		t.Errorf("drawn %q", s)
+	}
+}
+
+// TestPipelineTellsWhenReadingEnds: on one worker and on two, the pipeline
+// tells the progress bar once, with every packet read, before it returns.
+func TestPipelineTellsWhenReadingEnds(t *testing.T) {
+	data := synthCapture(t, 100)
+	for _, jobs := range []int{1, 2} {
+		var calls int
+		var got uint64
+		p := &pipeline{cfg: fsm.DefaultConfig(), jobs: jobs}
+		p.readDone = func(n uint64) { calls, got = calls+1, n }
+		src, err := capture.NewSource([]capture.Input{{Name: "-", R: bytes.NewReader(data)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := p.run(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+		if calls != 1 || got != 800 {
+			t.Errorf("-j %d: readDone called %d times, last with %d packets; want once with 800", jobs, calls, got)
+		}
 	}
 }

@@ -320,7 +320,7 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 		for i := range inputs {
 			inputs[i].R = bar.reader(inputs[i].R)
 		}
-		p.progress = bar.setPackets
+		p.progress, p.readDone = bar.setPackets, bar.readDone
 		bar.run()
 		defer bar.finish()
 	}
