@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/tcpstate/tcpstate/cmd/internal/flagerr"
 	"github.com/tcpstate/tcpstate/reassembly/synth"
 )
 
@@ -80,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
 		}
-		return &usageError{err.Error()}
+		return &usageError{flagerr.Message(err)}
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))

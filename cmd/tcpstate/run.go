@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/tcpstate/tcpstate/cmd/internal/flagerr"
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/capture"
@@ -124,7 +125,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
 		}
-		return &usageError{err.Error()}
+		return &usageError{flagerr.Message(err)}
 	}
 	if o.version {
 		_, err := fmt.Fprintf(stdout, "tcpstate %s\n", version)

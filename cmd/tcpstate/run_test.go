@@ -48,6 +48,8 @@ func TestCLIErrors(t *testing.T) {
 		{"bad duration", []string{"--msl", "0s", popTrace}, 2, "--msl"},
 		{"stdin twice", []string{"-", "-"}, 2, "more than once"},
 		{"no workers", []string{"-j", "0", popTrace}, 2, "--jobs must be at least 1"},
+		{"workers not a number", []string{"-j", "two", popTrace}, 2, `tcpstate: --jobs "two": not a whole number (see tcpstate -h)`},
+		{"duration without unit", []string{"--msl", "30", popTrace}, 2, `--msl "30": not a duration: give one such as 500ms, 30s, 5m or 1h30m`},
 		{"zero list limit", []string{"--list-connections", "0", popTrace}, 2, "--list-connections"},
 		{"negative tracking bound", []string{"--max-conns", "-5", popTrace}, 2, "--max-conns must be positive"},
 		{"zero ladders", []string{"--html-ladders", "0", popTrace}, 2, "--html-ladders must be positive"},
