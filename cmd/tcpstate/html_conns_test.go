@@ -139,8 +139,8 @@ func TestHTMLLadderTimeAxis(t *testing.T) {
 }
 
 // TestConnFlag: --conn lists the connections asked for beyond
-// --list-connections, draws them in the text report, and rejects what is
-// neither an ID nor an address.
+// --list-connections, draws them in the text report, rejects what is
+// neither an ID nor an address, and warns of those that match nothing.
 func TestConnFlag(t *testing.T) {
 	const trace = "../../testdata/kernel/client-close.pcap"
 	listed := func(args ...string) ([]string, int) {
@@ -184,5 +184,20 @@ func TestConnFlag(t *testing.T) {
 	_, errs, code := tcpstate(t, nil, "--conn", "server:80", trace)
 	if code != 2 || errs != "tcpstate: --conn \"server:80\": give a connection ID (its first frame), an endpoint ip:port or [ipv6]:port, or an address (see tcpstate -h)\n" {
 		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+
+	// A spec that matches nothing is said, in the order given, on one
+	// worker and on two; the others still list theirs.
+	for _, jobs := range []string{"1", "2"} {
+		out, errs, code := tcpstate(t, nil, "-j", jobs, "--conn", "12,192.0.2.2:8082", "--conn", "[2001:db8::1]:80", "--conn", "192.0.2.1", "--conn", "#21", "--conn", "192.0.2.9", trace)
+		want := "tcpstate: warning: --conn 12 matched no connection\n" +
+			"tcpstate: warning: --conn [2001:db8::1]:80 matched no connection\n" +
+			"tcpstate: warning: --conn 192.0.2.9 matched no connection\n"
+		if code != 0 || errs != want || !strings.Contains(out, "#21 192.0.2.1:40202 -> 192.0.2.2:8082") {
+			t.Errorf("-j %s: exit %d, stderr %q; want %q", jobs, code, errs, want)
+		}
+	}
+	if _, errs, code := tcpstate(t, nil, "-q", "--conn", "12", trace); code != 0 || errs != "" {
+		t.Errorf("-q: exit %d, stderr %q; want nothing", code, errs)
 	}
 }

@@ -247,6 +247,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		for _, w := range rep.Capture.Warnings {
 			fmt.Fprintf(stderr, "tcpstate: warning: %s\n", w)
 		}
+		if pins != nil {
+			for _, s := range pins.unmatched() {
+				fmt.Fprintf(stderr, "tcpstate: warning: --conn %s matched no connection\n", s)
+			}
+		}
 	}
 	return writeGated(o, format, rep, stdout, stderr)
 }
