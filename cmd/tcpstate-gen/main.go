@@ -98,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		truthFile = o.output + ".truth.json"
 	}
 	if truthFile == "-" && o.output == "-" {
-		return usagef("-truth - and -o - would both write to stdout")
+		return usagef("--truth - and -o - would both write to stdout")
 	}
 
 	began := time.Now()
@@ -131,30 +131,30 @@ func run(args []string, stdout, stderr io.Writer) error {
 // config turns the flags into a synth.Config.
 func (o *options) config() (synth.Config, error) {
 	if o.conns < 0 || o.conns > synth.MaxConns {
-		return synth.Config{}, usagef("-conns must be between 0 and %d", synth.MaxConns)
+		return synth.Config{}, usagef("--conns must be between 0 and %d", synth.MaxConns)
 	}
 	if o.concurrency < 1 {
-		return synth.Config{}, usagef("-concurrency must be at least 1")
+		return synth.Config{}, usagef("--concurrency must be at least 1")
 	}
 	if !(o.rate > 0) || o.rate > 1e7 {
-		return synth.Config{}, usagef("-rate must be positive (at most 1e7)")
+		return synth.Config{}, usagef("--rate must be positive (at most 1e7)")
 	}
 	if !(o.ipv6 >= 0 && o.ipv6 <= 1) {
-		return synth.Config{}, usagef("-ipv6 must be between 0 and 1")
+		return synth.Config{}, usagef("--ipv6 must be between 0 and 1")
 	}
 	if n := synth.MinSnaplen(o.ipv6 > 0); o.snaplen < n || o.snaplen > synth.MaxSnaplen {
-		return synth.Config{}, usagef("-snaplen must be between %d and %d (the TCP header must be captured)", n, synth.MaxSnaplen)
+		return synth.Config{}, usagef("--snaplen must be between %d and %d (the TCP header must be captured)", n, synth.MaxSnaplen)
 	}
 	if o.clients < 1 {
-		return synth.Config{}, usagef("-clients must be at least 1")
+		return synth.Config{}, usagef("--clients must be at least 1")
 	}
 	mix, err := synth.ParseMix(o.mix)
 	if err != nil {
-		return synth.Config{}, usagef("-mix: %s", strings.TrimPrefix(err.Error(), "synth: "))
+		return synth.Config{}, usagef("--mix: %s", strings.TrimPrefix(err.Error(), "synth: "))
 	}
 	start, err := time.Parse(time.RFC3339, o.start)
 	if err != nil {
-		return synth.Config{}, usagef("-start %q: want RFC 3339, e.g. 2026-03-02T09:00:00Z", o.start)
+		return synth.Config{}, usagef("--start %q: want RFC 3339, e.g. 2026-03-02T09:00:00Z", o.start)
 	}
 	return synth.Config{Conns: o.conns, Concurrency: o.concurrency, Seed: o.seed, IPv6Fraction: o.ipv6,
 		Snaplen: o.snaplen, Mix: mix, Start: start, Rate: o.rate, ClientIPs: o.clients}, nil
