@@ -50,7 +50,7 @@ func (t *textWriter) snapshots(r *Report) {
 		if s.Omitted > 0 {
 			t.printf("(%d more endpoints: counts below are exact; -f json lists %d)\n", s.Omitted, MaxSnapshotEndpoints)
 		}
-		t.printf("Per state (netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'):\n")
+		t.printf("By state (netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'):\n")
 		for _, side := range []struct {
 			name string
 			m    map[string]int
@@ -134,5 +134,5 @@ func (t *textWriter) timeline(r *Report) {
 	if err := tw.Flush(); err != nil && t.err == nil {
 		t.err = err
 	}
-	t.printf("(c: client endpoints, s: server endpoints; -f json has the same under \"timeline\")\n\n")
+	t.printf("(c: client endpoints, s: server endpoints; -f json has them under \"timeline\")\n\n")
 }

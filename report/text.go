@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
@@ -56,7 +57,9 @@ func stamp(ts time.Time) string { return ts.UTC().Format("2006-01-02 15:04:05.00
 
 // Text writes the human report: capture header, end-state table, findings
 // grouped by kind and endpoint (worst first), and a ladder diagram for each
-// flagged connection. It fits an 80-column terminal.
+// flagged connection. Its prose fits an 80-column terminal; its tables (a
+// ladder's steps, --at's endpoints, --timeline's samples) are as wide as
+// their columns, as ss's table is.
 func Text(w io.Writer, r *Report, opt TextOptions) error {
 	if opt.Width == 0 {
 		opt.Width = 78
@@ -87,7 +90,12 @@ func (t *textWriter) header(r *Report) {
 		if c.End.UTC().YearDay() != c.Start.UTC().YearDay() || c.End.Year() != c.Start.Year() {
 			end = stamp(*c.End) // a capture across midnight shows both dates
 		}
-		t.printf("  time       %s → %s UTC (%s)\n", stamp(*c.Start), end, Dur(c.End.Sub(*c.Start)))
+		span := fmt.Sprintf("%s → %s UTC", stamp(*c.Start), end)
+		if took := "(" + Dur(c.End.Sub(*c.Start)) + ")"; len("  time       ")+utf8.RuneCountInString(span)+1+len(took) <= t.opt.Width {
+			t.printf("  time       %s %s\n", span, took)
+		} else { // both dates: the duration goes below
+			t.printf("  time       %s\n             %s\n", span, took)
+		}
 	}
 	if len(c.LinkTypes) > 0 {
 		var ls []string
@@ -175,7 +183,9 @@ func (t *textWriter) findings(r *Report) {
 		for _, line := range wrap(fmt.Sprintf("since %s, connections %s", stamp(g.Oldest), connList(g)), t.opt.Width-7) {
 			t.printf("       %s\n", line)
 		}
-		t.printf("       frames %s\n", frames(g.Frames))
+		for _, line := range wrap("frames "+frames(g.Frames), t.opt.Width-7) {
+			t.printf("       %s\n", line)
+		}
 		if g.Ignored > 0 {
 			t.printf("       ignored (--ignore): %d of %d\n", g.Ignored, g.Count)
 		}
@@ -263,12 +273,23 @@ func interesting(c *fsm.Conn) bool {
 
 func (t *textWriter) ladder(c *Connection) {
 	cn := c.conn
-	t.printf("#%d %s -> %s  [%s]\n", c.ID, c.Client, c.Server, strings.Join(c.FindingKinds, ", "))
-	t.printf("   client %s, server %s at end", c.ClientState, c.ServerState)
-	if c.Partial {
-		t.printf(" (joined mid-stream: states assumed)")
+	title := fmt.Sprintf("#%d %s -> %s", c.ID, c.Client, c.Server)
+	kinds := "[" + strings.Join(c.FindingKinds, ", ") + "]"
+	if utf8.RuneCountInString(title)+2+utf8.RuneCountInString(kinds) <= t.opt.Width {
+		t.printf("%s  %s\n", title, kinds)
+	} else { // long IPv6 endpoints: the kinds go below, where the states are
+		t.printf("%s\n   %s\n", title, kinds)
 	}
-	t.printf("\n")
+	ends := fmt.Sprintf("   client %s, server %s at end", c.ClientState, c.ServerState)
+	if c.Partial {
+		const partial = "(joined mid-stream: states assumed)"
+		if len(ends)+1+len(partial) <= t.opt.Width {
+			ends += " " + partial
+		} else {
+			ends += "\n   " + partial
+		}
+	}
+	t.printf("%s\n", ends)
 	tw := tabwriter.NewWriter(t.w, 0, 0, 1, ' ', 0)
 	fmt.Fprintf(tw, "   time\tframe\t\tflags\tseq\tack\tlen\tstate entered\n")
 	for _, st := range cn.Ladder {

@@ -17,7 +17,7 @@ func TestAtOnFinWait2Capture(t *testing.T) {
 		"Role    State       Local Address:Port  Peer Address:Port  For    Conn\n" +
 		"client  FIN-WAIT-2  192.0.2.1:40900     192.0.2.2:8089     956ms  #3\n" +
 		"server  CLOSE-WAIT  192.0.2.2:8089      192.0.2.1:40900    956ms  #3\n" +
-		"Per state (netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'):\n" +
+		"By state (netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'):\n" +
 		"  clients: FIN_WAIT2 1\n" +
 		"  servers: CLOSE_WAIT 1\n\n"
 	out, _, _ := tcpstate(t, nil, "-f", "json", "--at", "+1s", "--fail-on", "close-wait", trace)
