@@ -17,7 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/tcpstate/tcpstate/cmd/internal/flagerr"
+	"github.com/tcpstate/tcpstate/cmd/internal/cli"
 	"github.com/tcpstate/tcpstate/reassembly/synth"
 )
 
@@ -81,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
 		}
-		return &usageError{flagerr.Message(err)}
+		return &usageError{cli.FlagError(err)}
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
@@ -104,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	began := time.Now()
 	var truth synth.Truth
 	if o.output == "-" {
-		if isTerminal(stdout) {
+		if cli.IsTerminal(stdout) {
 			return usagef("refusing to write a capture to a terminal: use -o FILE or a pipe")
 		}
 		truth, err = synth.Write(stdout, cfg)
@@ -163,14 +163,14 @@ func (o *options) config() (synth.Config, error) {
 func writeFile(name string, cfg synth.Config) (synth.Truth, error) {
 	f, err := os.Create(name)
 	if err != nil {
-		return synth.Truth{}, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
+		return synth.Truth{}, fmt.Errorf("cannot write %s: %v", name, cli.PathCause(err))
 	}
 	truth, err := synth.Write(f, cfg)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return synth.Truth{}, fmt.Errorf("write %s: %v", name, unwrapPath(err))
+		return synth.Truth{}, fmt.Errorf("write %s: %v", name, cli.PathCause(err))
 	}
 	return truth, nil
 }
@@ -186,31 +186,9 @@ func writeTruth(name string, t synth.Truth, stdout io.Writer) error {
 		return err
 	}
 	if err := os.WriteFile(name, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %v", name, unwrapPath(err))
+		return fmt.Errorf("write %s: %v", name, cli.PathCause(err))
 	}
 	return nil
-}
-
-// isTerminal reports whether w is a character device other than /dev/null.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return false
-	}
-	null, err := os.Stat(os.DevNull)
-	return err != nil || !os.SameFile(st, null)
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // longFlags lets long flags be written with one dash, as in "-conns 1000"

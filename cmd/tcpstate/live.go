@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/tcpstate/tcpstate/cmd/internal/cli"
 	"github.com/tcpstate/tcpstate/report"
 )
 
@@ -69,7 +70,7 @@ func (an analysis) read(ctx context.Context, o *options, files []string, stdin i
 	}
 	an.filter = o.filter
 	if readsStdin(files) && wantView(o, false, stderr) {
-		an.view = &viewSettings{w: stderr, tty: isTerminal(stderr), every: o.view.interval}
+		an.view = &viewSettings{w: stderr, tty: cli.IsTerminal(stderr), every: o.view.interval}
 		an.progress = nil // the view replaces the progress bar
 	}
 	return an.analyze(ctx, files, stdin)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/gopacket/pcap"
 
+	"github.com/tcpstate/tcpstate/cmd/internal/cli"
 	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/capture"
 	"github.com/tcpstate/tcpstate/report"
@@ -110,7 +111,7 @@ func (an analysis) live(ctx context.Context, o *options, stderr io.Writer) (*rep
 	src.ctx = ctx
 	an.progress = nil
 	if wantView(o, true, stderr) {
-		an.view = &viewSettings{w: stderr, tty: isTerminal(stderr), every: v.interval, wall: true}
+		an.view = &viewSettings{w: stderr, tty: cli.IsTerminal(stderr), every: v.interval, wall: true}
 	}
 	rep, err := an.analyzeSource(ctx, an.newPipeline(), src)
 	if err == nil && src.werr != nil {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tcpstate/tcpstate/cmd/internal/cli"
 )
 
 // progress draws a one-line progress bar on stderr while captures are read:
@@ -41,7 +43,7 @@ func wantProgress(mode string, stderr io.Writer) bool {
 	case "never":
 		return false
 	}
-	return isTerminal(stderr)
+	return cli.IsTerminal(stderr)
 }
 
 func newProgress(w io.Writer, total int64) *progress {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/tcpstate/tcpstate/cmd/internal/flagerr"
+	"github.com/tcpstate/tcpstate/cmd/internal/cli"
 	"github.com/tcpstate/tcpstate/fsm"
 	"github.com/tcpstate/tcpstate/reassembly"
 	"github.com/tcpstate/tcpstate/reassembly/capture"
@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if errors.Is(err, pflag.ErrHelp) {
 			return nil
 		}
-		return &usageError{flagerr.Message(err)}
+		return &usageError{cli.FlagError(err)}
 	}
 	if o.version {
 		_, err := fmt.Fprintf(stdout, "tcpstate %s\n", version)
@@ -219,7 +219,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
-			return fmt.Errorf("cannot write %s: %v", o.cpuProfile, unwrapPath(err))
+			return fmt.Errorf("cannot write %s: %v", o.cpuProfile, cli.PathCause(err))
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
@@ -493,7 +493,7 @@ func write(o *options, format string, rep *report.Report, stdout io.Writer) erro
 		return renderText(w, rep, o.quiet, tty)
 	}
 	if o.output == "" || o.output == "-" {
-		return render(stdout, isTerminal(stdout))
+		return render(stdout, cli.IsTerminal(stdout))
 	}
 	af, err := createAtomic(o.output)
 	if err != nil {
@@ -520,13 +520,13 @@ func createAtomic(name string) (*atomicFile, error) {
 		// A device or pipe (/dev/null, /dev/stdout): write to it, never rename over it.
 		f, err := os.OpenFile(name, os.O_WRONLY, 0)
 		if err != nil {
-			return nil, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
+			return nil, fmt.Errorf("cannot write %s: %v", name, cli.PathCause(err))
 		}
 		return &atomicFile{name: name, f: f, direct: true}, nil
 	}
 	f, err := os.CreateTemp(filepath.Dir(name), ".tcpstate-*")
 	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
+		return nil, fmt.Errorf("cannot write %s: %v", name, cli.PathCause(err))
 	}
 	// CreateTemp makes the file private; a report is made to be shared, as
 	// a file created by the shell would be (or keeps the mode it had).
@@ -537,7 +537,7 @@ func createAtomic(name string) (*atomicFile, error) {
 	if err := f.Chmod(mode); err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, fmt.Errorf("cannot write %s: %v", name, unwrapPath(err))
+		return nil, fmt.Errorf("cannot write %s: %v", name, cli.PathCause(err))
 	}
 	return &atomicFile{name: name, f: f}, nil
 }
@@ -557,7 +557,7 @@ func (a *atomicFile) commit() error {
 	}
 	if err := os.Rename(a.f.Name(), a.name); err != nil {
 		os.Remove(a.f.Name())
-		return fmt.Errorf("write %s: %v", a.name, unwrapPath(err))
+		return fmt.Errorf("write %s: %v", a.name, cli.PathCause(err))
 	}
 	return nil
 }
@@ -572,32 +572,10 @@ func (a *atomicFile) abort() {
 	}
 }
 
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
-
 func renderText(w io.Writer, rep *report.Report, quiet, tty bool) error {
 	opt := report.TextOptions{Color: tty}
 	if quiet {
 		opt.MaxLadders = -1
 	}
 	return report.Text(w, rep, opt)
-}
-
-// isTerminal reports whether w is a character device (colour only then).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,4 +1,4 @@
-package flagerr
+package cli
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ func (bad) String() string   { return "" }
 func (bad) Set(string) error { return errors.New("use a, b or c") }
 func (bad) Type() string     { return "abc" }
 
-func TestMessage(t *testing.T) {
+func TestFlagError(t *testing.T) {
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -45,7 +45,7 @@ func TestMessage(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%q: no error", tt.args)
 		}
-		if got := Message(err); got != tt.want {
+		if got := FlagError(err); got != tt.want {
 			t.Errorf("%q: %q\n  want %q", tt.args, got, tt.want)
 		}
 	}

@@ -1,10 +1,7 @@
-// Package flagerr words pflag's parse errors for the commands' users.
-//
-// pflag reports a bad value as `invalid argument "x" for "-j, --jobs" flag:
-// strconv.ParseInt: parsing "x": invalid syntax`: the Go function that
-// failed, and the value quoted twice. The commands say instead
-// `--jobs "x": not a whole number`.
-package flagerr
+// Package cli holds what tcpstate's commands share in talking to their
+// user: how a flag's bad value is worded, whether output goes to a
+// terminal, what an operating-system error says.
+package cli
 
 import (
 	"errors"
@@ -15,10 +12,13 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// Message returns what to tell the user about err, an error of
+// FlagError returns what to tell the user about err, an error of
 // pflag.FlagSet.Parse: for a bad value, the flag's long name, the value
-// and what is wrong with it; anything else as pflag words it.
-func Message(err error) string {
+// and what is wrong with it; anything else as pflag words it. pflag says
+// `invalid argument "x" for "-j, --jobs" flag: strconv.ParseInt: parsing
+// "x": invalid syntax`, the Go function that failed and the value twice;
+// FlagError says `--jobs "x": not a whole number`.
+func FlagError(err error) string {
 	var iv *pflag.InvalidValueError
 	if !errors.As(err, &iv) || iv.GetFlag() == nil {
 		return err.Error()
