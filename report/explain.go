@@ -63,6 +63,12 @@ func explain(f *fsm.Finding) string {
 		case f.NeverServed:
 			s += "It never sent a byte on this connection: never served, which points at the accept backlog (connections the " +
 				"application never accept()ed, e.g. an edge-triggered epoll accept loop that returns early) or a handler stuck before it wrote anything."
+		case f.SentAfter && f.Ending == fsm.EndedByRST && f.Idle < f.Duration/10:
+			// Still sending when the peer's RST came: late, not idle.
+			s += fmt.Sprintf("It sent data %s after the peer's FIN, only %s before the peer's RST: it was answering late, not idle, "+
+				"and by then the peer had given up (its FIN_WAIT_2 timeout, 60 s by default on Linux, or its own deadline) and reset. "+
+				"Check how long this endpoint takes to finish a response, and that it calls close() once done.",
+				Dur(f.Duration-f.Idle), Dur(f.Idle))
 		case f.SentAfter:
 			s += fmt.Sprintf("It went on sending after the peer's FIN (a half-close) and then fell idle for %s without closing: "+
 				"check the code path that finishes the response for a missing close().", Dur(f.Idle))

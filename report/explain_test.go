@@ -1,0 +1,42 @@
+package report
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcpstate/tcpstate/fsm"
+)
+
+// TestExplainCloseWait: the close-wait explanation names what the
+// endpoint did in CLOSE_WAIT, and so where to look: never served; went on
+// sending, then idle; answering late, until the peer's RST; or silent.
+func TestExplainCloseWait(t *testing.T) {
+	base := fsm.Finding{Kind: fsm.KindCloseWait, Severity: fsm.Error, Role: fsm.Server,
+		Endpoint: netip.MustParseAddrPort("192.0.2.2:8089"), Peer: netip.MustParseAddrPort("192.0.2.1:40900"),
+		Duration: 3620 * time.Millisecond}
+	for _, tt := range []struct {
+		name string
+		edit func(*fsm.Finding)
+		want string
+	}{
+		{"never served", func(f *fsm.Finding) { f.NeverServed = true }, "It never sent a byte on this connection: never served"},
+		{"sending, then idle", func(f *fsm.Finding) { f.SentAfter, f.Idle, f.Ending = true, 3*time.Second, fsm.StillOpen },
+			"It went on sending after the peer's FIN (a half-close) and then fell idle for 3s without closing"},
+		{"idle, then reset", func(f *fsm.Finding) { f.SentAfter, f.Idle, f.Ending = true, 3*time.Second, fsm.EndedByRST },
+			"It went on sending after the peer's FIN (a half-close) and then fell idle for 3s without closing"},
+		// fin-wait-2-expiry, recorded from the kernel: the server wrote 3.62 s
+		// after the client's FIN, whose FIN_WAIT_2 had expired; its RST
+		// answered 38 µs later.
+		{"answering late", func(f *fsm.Finding) { f.SentAfter, f.Idle, f.Ending = true, 38*time.Microsecond, fsm.EndedByRST },
+			"It sent data 3.62s after the peer's FIN, only 38µs before the peer's RST: it was answering late, not idle"},
+		{"silent", func(f *fsm.Finding) { f.Ending = fsm.StillOpen }, "Check for a code path that returns without close()"},
+	} {
+		f := base
+		tt.edit(&f)
+		if got := explain(&f); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q\n  lacks %q", tt.name, got, tt.want)
+		}
+	}
+}
