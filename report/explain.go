@@ -99,17 +99,26 @@ func explain(f *fsm.Finding) string {
 		}
 		return s
 	case fsm.KindSynRecv:
-		return fmt.Sprintf("%s answered a SYN from %s with SYN-ACK (%d retransmission(s)) but the final ACK of the handshake never came: "+
+		resent := ""
+		if f.Count > 0 {
+			resent = " (" + plural(f.Count, "retransmission") + ")"
+		}
+		return fmt.Sprintf("%s answered a SYN from %s with SYN-ACK%s but the final ACK of the handshake never came: "+
 			"a half-open connection in SYN_RECEIVED.%s Causes: a SYN flood or spoofed sources, a client that died or dropped the SYN-ACK, "+
-			"or a firewall dropping the client's ACK; check net.ipv4.tcp_synack_retries and SYN cookies.", ep, peer, f.Count, ending(f))
+			"or a firewall dropping the client's ACK; check net.ipv4.tcp_synack_retries and SYN cookies.", ep, peer, resent, ending(f))
 	case fsm.KindSynTimeout:
 		iv := make([]string, len(f.Intervals))
 		for i, v := range f.Intervals {
 			iv[i] = Dur(v)
 		}
 		s := fmt.Sprintf("%s sent SYN to %s and got no answer", ep, peer)
-		if f.Count > 0 {
-			s += fmt.Sprintf(", retransmitting it %d time(s) at back-off intervals %s", f.Count, strings.Join(iv, ", "))
+		switch {
+		case len(iv) == 1:
+			s += fmt.Sprintf(", retransmitting it %s, %s later", times(f.Count), iv[0])
+		case f.Count > 0 && len(iv) > 0:
+			s += fmt.Sprintf(", retransmitting it %s at back-off intervals %s", times(f.Count), strings.Join(iv, ", "))
+		case f.Count > 0:
+			s += ", retransmitting it " + times(f.Count)
 		}
 		return s + ". The SYNs or their answers are dropped (a firewall, a down host, a full SYN queue) or the address is wrong; " +
 			"the application sees a connect timeout."
@@ -129,8 +138,8 @@ func explain(f *fsm.Finding) string {
 		s := fmt.Sprintf("%s opened a new connection on a four-tuple where %s still held the old connection in %s", peer, ep, f.State)
 		if f.State == fsm.CloseWait {
 			return s + fmt.Sprintf(". The old socket answered the new SYN with an ACK for the old connection (RFC 5961 challenge ACK) "+
-				"instead of a SYN-ACK (%d stale answer(s)); the client reset it and retried. This is not packet loss: the server "+
-				"leaked the old connection in CLOSE_WAIT while the client's side had expired (FIN_WAIT_2 timeout).", f.Count)
+				"instead of a SYN-ACK (%s); the client reset it and retried. This is not packet loss: the server "+
+				"leaked the old connection in CLOSE_WAIT while the client's side had expired (FIN_WAIT_2 timeout).", plural(f.Count, "stale answer"))
 		}
 		if f.State == fsm.TimeWait && f.Role == fsm.Client {
 			return fmt.Sprintf("%s reused its own four-tuple while its old connection was still in TIME_WAIT (net.ipv4.tcp_tw_reuse, "+
@@ -143,18 +152,18 @@ func explain(f *fsm.Finding) string {
 			"passed through CLOSING into TIME_WAIT. This is rare but legal (RFC 9293 §3.6, case 2).", ep, peer)
 	case fsm.KindFinRetransmit:
 		if f.LostAck {
-			return fmt.Sprintf("%s sent its FIN %d more time(s): the peer had received it but the final ACK was lost, so %s "+
-				"retransmitted from LAST_ACK (or CLOSING) and the peer, in TIME_WAIT, acknowledged again.", ep, f.Count, ep)
+			return fmt.Sprintf("%s sent its FIN %s: the peer had received it but the final ACK was lost, so %s "+
+				"retransmitted from LAST_ACK (or CLOSING) and the peer, in TIME_WAIT, acknowledged again.", ep, moreTimes(f.Count), ep)
 		}
-		return fmt.Sprintf("%s sent its FIN %d more time(s) before the peer acknowledged it: the FIN (or its ACK) was lost.", ep, f.Count)
+		return fmt.Sprintf("%s sent its FIN %s before the peer acknowledged it: the FIN (or its ACK) was lost.", ep, moreTimes(f.Count))
 	case fsm.KindCaptureGap:
 		if f.OneSided {
 			return "Only one direction of this connection was captured: its segments acknowledge data and SYNs the capture never saw " +
 				"(asymmetric routing, or a capture filter or tap on one direction). The silent endpoint's states are inferred, not seen, " +
 				"and no finding blames it."
 		}
-		return fmt.Sprintf("The connection acknowledges data the capture never saw (%d segment(s)): packets are missing from the capture "+
-			"(snaplen drops, a full capture buffer, or only one direction captured). Conclusions about this connection are less certain.", f.Count)
+		return fmt.Sprintf("The connection acknowledges data the capture never saw (%s): packets are missing from the capture "+
+			"(snaplen drops, a full capture buffer, or only one direction captured). Conclusions about this connection are less certain.", plural(f.Count, "segment"))
 	case fsm.KindPartial:
 		return "The capture started after this connection opened: no handshake was seen, so both endpoints were assumed ESTABLISHED " +
 			"and roles were guessed from the ports."
@@ -212,4 +221,23 @@ func headline(g *Group) string {
 // frames.
 func groupExplanation(g *Group, example string) string {
 	return fmt.Sprintf("On connection #%d, for example: %s", g.agg.example.conn, example)
+}
+
+// times returns "once", "twice" or "n times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
+// moreTimes returns "once more", "twice more" or "n more times".
+func moreTimes(n int) string {
+	if n <= 2 {
+		return times(n) + " more"
+	}
+	return fmt.Sprintf("%d more times", n)
 }

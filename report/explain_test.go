@@ -40,3 +40,31 @@ func TestExplainCloseWait(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainCounts: counts in the explanations read as English: no
+// "time(s)", no "(0 retransmissions)", one back-off interval as such.
+func TestExplainCounts(t *testing.T) {
+	ep, peer := netip.MustParseAddrPort("192.0.2.2:443"), netip.MustParseAddrPort("192.0.2.1:40000")
+	for _, tt := range []struct {
+		f    fsm.Finding
+		want string
+	}{
+		{fsm.Finding{Kind: fsm.KindSynTimeout, Endpoint: peer, Peer: ep, Count: 1, Intervals: []time.Duration{time.Second}},
+			"got no answer, retransmitting it once, 1s later. "},
+		{fsm.Finding{Kind: fsm.KindSynTimeout, Endpoint: peer, Peer: ep, Count: 2, Intervals: []time.Duration{time.Second, 2 * time.Second}},
+			"got no answer, retransmitting it twice at back-off intervals 1s, 2s. "},
+		{fsm.Finding{Kind: fsm.KindSynTimeout, Endpoint: peer, Peer: ep, Count: 0}, "got no answer. "},
+		{fsm.Finding{Kind: fsm.KindSynRecv, Endpoint: ep, Peer: peer, Count: 0}, "with SYN-ACK but the final ACK"},
+		{fsm.Finding{Kind: fsm.KindSynRecv, Endpoint: ep, Peer: peer, Count: 1}, "with SYN-ACK (1 retransmission) but"},
+		{fsm.Finding{Kind: fsm.KindSynRecv, Endpoint: ep, Peer: peer, Count: 5}, "with SYN-ACK (5 retransmissions) but"},
+		{fsm.Finding{Kind: fsm.KindFinRetransmit, Endpoint: ep, Peer: peer, Count: 1}, "sent its FIN once more before"},
+		{fsm.Finding{Kind: fsm.KindFinRetransmit, Endpoint: ep, Peer: peer, Count: 3, LostAck: true}, "sent its FIN 3 more times: "},
+		{fsm.Finding{Kind: fsm.KindCaptureGap, Endpoint: ep, Peer: peer, Count: 1}, "never saw (1 segment): "},
+		{fsm.Finding{Kind: fsm.KindPortReuse, Endpoint: ep, Peer: peer, Count: 2, State: fsm.CloseWait}, "(2 stale answers)"},
+	} {
+		got := explain(&tt.f)
+		if !strings.Contains(got, tt.want) || strings.Contains(got, "(s)") {
+			t.Errorf("%s, count %d: %q\n  lacks %q", tt.f.Kind, tt.f.Count, got, tt.want)
+		}
+	}
+}
