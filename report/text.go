@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
@@ -290,7 +291,9 @@ func (t *textWriter) ladder(c *Connection) {
 		}
 	}
 	t.printf("%s\n", ends)
-	tw := tabwriter.NewWriter(t.w, 0, 0, 1, ' ', 0)
+	// The steps without a note would end in the padding of their last
+	// column: trimmed, so that no line of the report ends in blanks.
+	tw := tabwriter.NewWriter(&trimRight{w: t.w}, 0, 0, 1, ' ', 0)
 	fmt.Fprintf(tw, "   time\tframe\t\tflags\tseq\tack\tlen\tstate entered\n")
 	for _, st := range cn.Ladder {
 		arrow := "->"
@@ -324,6 +327,41 @@ func (t *textWriter) ladder(c *Connection) {
 		t.printf("   (%d more steps omitted)\n", cn.LadderOmitted)
 	}
 	t.printf("\n")
+}
+
+// trimRight writes what it is given less the blanks at the end of each
+// line. tabwriter writes whole lines to it, so a line's blanks are known to
+// be trailing when its newline arrives in the same call; blanks at the end
+// of a call are held until the next one tells.
+type trimRight struct {
+	w      io.Writer
+	blanks int // blanks held back, from the end of the previous call
+}
+
+func (r *trimRight) Write(p []byte) (int, error) {
+	for rest := p; len(rest) > 0; {
+		line, after, nl := bytes.Cut(rest, []byte{'\n'})
+		body := bytes.TrimRight(line, " ")
+		if len(body) > 0 && r.blanks > 0 {
+			if _, err := r.w.Write(bytes.Repeat([]byte{' '}, r.blanks)); err != nil {
+				return 0, err
+			}
+			r.blanks = 0
+		}
+		if _, err := r.w.Write(body); err != nil {
+			return 0, err
+		}
+		if nl {
+			r.blanks = 0
+			if _, err := r.w.Write([]byte{'\n'}); err != nil {
+				return 0, err
+			}
+		} else {
+			r.blanks += len(line) - len(body)
+		}
+		rest = after
+	}
+	return len(p), nil
 }
 
 // relTime formats a time offset as seconds with millisecond precision.

@@ -14,7 +14,7 @@ import (
 // TestTextFitsEightyColumns: the text report of a busy capture, with
 // half its connections over IPv6, groups of hundreds of connections and
 // their frames, the ladders, --at and --timeline, keeps every line within
-// 80 columns, as report.Text promises: all but the rows of the --at table
+// 80 columns, as report.Text promises, and ends in no blank: all but the rows of the --at table
 // (IPv6 endpoints make it wider, as they make ss's) and of the --timeline
 // table (a column per state and role seen).
 func TestTextFitsEightyColumns(t *testing.T) {
@@ -45,6 +45,9 @@ func TestTextFitsEightyColumns(t *testing.T) {
 		if n := utf8.RuneCountInString(line); n > 80 && table == "" {
 			t.Errorf("line %d has %d columns: %q", i+1, n, line)
 		}
+		if strings.TrimRight(line, " ") != line {
+			t.Errorf("line %d ends in blanks: %q", i+1, line)
+		}
 	}
 	// Where a ladder's title would not fit, its finding kinds go below.
 	if !strings.Contains(out, "\n#41 [2001:db8:c::a66]:47906 -> [2001:db8::20]:8080\n   [close-wait, fin-wait-2, reset]\n   client ") {
@@ -52,7 +55,7 @@ func TestTextFitsEightyColumns(t *testing.T) {
 	}
 }
 
-// TestGoldenTextFitsEightyColumns: the same for the text reports of every
+// TestGoldenTextFitsEightyColumns: the same (and no line ends in blanks) for the text reports of every
 // bundled capture, kernel and Zeek corpus alike (testdata/golden): only
 // the first line (the files' names) and the rows of the tables may be
 // wider.
@@ -70,6 +73,9 @@ func TestGoldenTextFitsEightyColumns(t *testing.T) {
 			row := strings.HasPrefix(line, "   +") || strings.HasPrefix(line, "client  ") || strings.HasPrefix(line, "server  ") || strings.HasPrefix(line, "Role    ")
 			if n := utf8.RuneCountInString(line); n > 80 && !row {
 				t.Errorf("%s:%d has %d columns: %q", f, i+2, n, line)
+			}
+			if strings.TrimRight(line, " ") != line {
+				t.Errorf("%s:%d ends in blanks: %q", f, i+2, line)
 			}
 		}
 	}
