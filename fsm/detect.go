@@ -201,6 +201,9 @@ func (rp *replay) finWait2(d dir, end reassembly.Stamp) {
 	f.Ending = ending
 	f.Presumed = ending == EndedByTimer
 	f.PeerReset = rp.rstFrame[d] != 0 && rp.half[d].RstSent
+	// The RST answered the peer's data when that data came after the FIN
+	// was acknowledged and no later than the RST.
+	f.ResetOnData = f.PeerReset && peer.DataSeen && peer.LastDataNs > int64(entry.Time) && peer.LastDataNs <= int64(rp.rstAt[d])
 	f.Frames = append(f.Frames, rp.finFrames[d]...)
 	f.Frames = append(f.Frames, entry.Frame)
 	if exitFrame != 0 {

@@ -157,5 +157,6 @@ type Finding struct {
 	Presumed         bool            // fin-wait-2: expiry presumed from --fin-timeout
 	LostAck          bool            // fin-retransmit: the peer had ACKed the FIN (the ACK was lost)
 	PeerReset        bool            // fin-wait-2: the endpoint later answered with RST
+	ResetOnData      bool            // fin-wait-2: that RST answered data the peer sent after the FIN
 	OneSided         bool            // capture-gap: only one direction was captured
 }

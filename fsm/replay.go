@@ -246,7 +246,7 @@ func (rp *replay) sendFIN(d dir, seg *reassembly.Segment, info *reassembly.SegIn
 func (rp *replay) sendRST(d dir, seg *reassembly.Segment) {
 	s, r := rp.ep[d], rp.ep[d.Reverse()]
 	if rp.rstFrame[d] == 0 {
-		rp.rstFrame[d] = seg.Frame
+		rp.rstFrame[d], rp.rstAt[d] = seg.Frame, rp.now
 	}
 	sFrom, rFrom := s.State, r.State
 	s.apply(SendRST, rp.now, seg.Frame, false)

@@ -257,6 +257,7 @@ type replayState struct {
 	synAckTimes   []reassembly.Stamp
 	finFrames     [2][]uint64
 	rstFrame      [2]uint64
+	rstAt         [2]reassembly.Stamp // when rstFrame was sent
 	lastData      [2]Step
 	firstUnseen   uint64
 	firstGap      uint64

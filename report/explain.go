@@ -66,7 +66,7 @@ func explain(f *fsm.Finding) string {
 		case f.SentAfter && f.Ending == fsm.EndedByRST && f.Idle < f.Duration/10:
 			// Still sending when the peer's RST came: late, not idle.
 			s += fmt.Sprintf("It sent data %s after the peer's FIN, only %s before the peer's RST: it was answering late, not idle, "+
-				"and by then the peer had given up (its FIN_WAIT_2 timeout, 60 s by default on Linux, or its own deadline) and reset. "+
+				"and the peer, which had closed its socket altogether (not only half-closed it), could only answer with an RST. "+
 				"Check how long this endpoint takes to finish a response, and that it calls close() once done.",
 				Dur(f.Duration-f.Idle), Dur(f.Idle))
 		case f.SentAfter:
@@ -78,14 +78,28 @@ func explain(f *fsm.Finding) string {
 		}
 		return s
 	case fsm.KindFinWait2:
+		if f.ResetOnData && f.Ending == fsm.EndedByRST {
+			// Linux answers data on a closed socket with RST whether it
+			// still holds it in FIN_WAIT_2 or has dropped it: the wire
+			// cannot tell which, so the wait is an upper bound.
+			return fmt.Sprintf("%s closed first (its FIN was acknowledged) and waited up to %s in FIN_WAIT_2 for %s's FIN, which never came. "+
+				"When %s wrote again, %s answered with an RST: its application had closed the socket, which refuses new data "+
+				"(RFC 1122 §4.2.2.13) whether the kernel still held it in FIN_WAIT_2 or had already dropped it (net.ipv4.tcp_fin_timeout, "+
+				"--fin-timeout here). The peer is the one to look at: it leaked CLOSE_WAIT.", ep, d, peer, peer, ep)
+		}
 		s := fmt.Sprintf("%s closed first (its FIN was acknowledged) and waited %s in FIN_WAIT_2 for %s's FIN, which never came.%s ",
 			ep, d, peer, ending(f))
 		if f.Presumed {
 			s += "Linux drops an orphaned FIN_WAIT_2 socket after net.ipv4.tcp_fin_timeout (default 60 s, --fin-timeout here); " +
 				"the drop itself is not visible on the wire, so it is presumed. "
 		}
-		if f.PeerReset {
-			s += fmt.Sprintf("%s later sent an RST on this four-tuple: its socket for the connection was gone. ", ep)
+		switch {
+		case f.PeerReset && f.Ending == fsm.EndedByReuse:
+			s += fmt.Sprintf("%s later sent an RST on this four-tuple, from its new connection: its socket for this one was gone. ", ep)
+		case f.ResetOnData:
+			s += fmt.Sprintf("When %s wrote again, %s answered with an RST, as a closed socket does (RFC 1122 §4.2.2.13). ", peer, ep)
+		case f.PeerReset:
+			s += fmt.Sprintf("%s later sent an RST on this four-tuple: it aborted the connection rather than wait for the FIN. ", ep)
 		}
 		return s + "The peer is the one to look at: it leaked CLOSE_WAIT."
 	case fsm.KindTimeWait:

@@ -30,13 +30,49 @@ func TestExplainCloseWait(t *testing.T) {
 		// after the client's FIN, whose FIN_WAIT_2 had expired; its RST
 		// answered 38 µs later.
 		{"answering late", func(f *fsm.Finding) { f.SentAfter, f.Idle, f.Ending = true, 38*time.Microsecond, fsm.EndedByRST },
-			"It sent data 3.62s after the peer's FIN, only 38µs before the peer's RST: it was answering late, not idle"},
+			"It sent data 3.62s after the peer's FIN, only 38µs before the peer's RST: it was answering late, not idle, " +
+				"and the peer, which had closed its socket altogether (not only half-closed it), could only answer with an RST."},
 		{"silent", func(f *fsm.Finding) { f.Ending = fsm.StillOpen }, "Check for a code path that returns without close()"},
 	} {
 		f := base
 		tt.edit(&f)
 		if got := explain(&f); !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q\n  lacks %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestExplainFinWait2Reset: a later RST from the endpoint in FIN_WAIT_2
+// is explained by what the wire proves. From a new connection on the
+// four-tuple (port-reuse): the old socket was gone. In answer to the
+// peer's data (fin-wait-2-expiry): the application had closed the socket,
+// and the kernel may or may not still have held it, so the wait is an
+// upper bound unless --fin-timeout presumed the expiry first. Otherwise:
+// an abort.
+func TestExplainFinWait2Reset(t *testing.T) {
+	base := fsm.Finding{Kind: fsm.KindFinWait2, Severity: fsm.Warning, Role: fsm.Client,
+		Endpoint: netip.MustParseAddrPort("192.0.2.1:40900"), Peer: netip.MustParseAddrPort("192.0.2.2:8089"),
+		Duration: 3620 * time.Millisecond, PeerReset: true}
+	for _, tt := range []struct {
+		name      string
+		edit      func(*fsm.Finding)
+		want, not string
+	}{
+		{"reuse", func(f *fsm.Finding) { f.Ending = fsm.EndedByReuse },
+			"192.0.2.1:40900 later sent an RST on this four-tuple, from its new connection: its socket for this one was gone.", "RFC 1122"},
+		{"on data", func(f *fsm.Finding) { f.Ending, f.ResetOnData = fsm.EndedByRST, true },
+			"waited up to 3.62s in FIN_WAIT_2 for 192.0.2.2:8089's FIN, which never came. When 192.0.2.2:8089 wrote again, 192.0.2.1:40900 answered with an RST: " +
+				"its application had closed the socket", "socket for the connection was gone"},
+		{"on data, after presumed expiry", func(f *fsm.Finding) { f.Ending, f.Presumed, f.ResetOnData = fsm.EndedByTimer, true, true },
+			"It ended by timer (presumed).", "up to"},
+		{"abort", func(f *fsm.Finding) { f.Ending = fsm.EndedByRST },
+			"192.0.2.1:40900 later sent an RST on this four-tuple: it aborted the connection rather than wait for the FIN.", "up to"},
+	} {
+		f := base
+		tt.edit(&f)
+		got := explain(&f)
+		if !strings.Contains(got, tt.want) || strings.Contains(got, tt.not) {
+			t.Errorf("%s: %q\n  lacks %q or has %q", tt.name, got, tt.want, tt.not)
 		}
 	}
 }
