@@ -12,6 +12,7 @@ type LinkType uint32
 const (
 	LinkTypeNull      LinkType = 0   // BSD loopback: 4-byte host-order address family
 	LinkTypeEthernet  LinkType = 1   // Ethernet, with any 802.1Q/802.1ad tags
+	LinkTypeFDDI      LinkType = 10  // FDDI, with 802.2 LLC/SNAP
 	LinkTypeRawDLT12  LinkType = 12  // raw IP, DLT_RAW as most BSDs number it
 	LinkTypeRawDLT14  LinkType = 14  // raw IP, DLT_RAW as OpenBSD numbers it
 	LinkTypeRaw       LinkType = 101 // raw IP, version from the first nibble
@@ -36,6 +37,7 @@ func (t LinkType) String() string {
 var linkTypeNames = map[LinkType]string{
 	LinkTypeNull:      "NULL",
 	LinkTypeEthernet:  "EN10MB",
+	LinkTypeFDDI:      "FDDI",
 	LinkTypeRawDLT12:  "RAW",
 	LinkTypeRawDLT14:  "RAW",
 	LinkTypeRaw:       "RAW",

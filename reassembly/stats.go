@@ -12,6 +12,8 @@ type Stats struct {
 	TCPPackets uint64
 	// Skipped counts the other packets by reason.
 	Skipped SkipCounts
+	// Tunneled counts the TCP packets found inside tunnels, by kind.
+	Tunneled TunnelCounts
 	// First and Last are the timestamps of the first and last packet read
 	// (zero if none).
 	First, Last time.Time

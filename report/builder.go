@@ -621,11 +621,16 @@ func (b *Builder) findingCount(k fsm.Kind) int {
 
 func capture(st reassembly.Stats) Capture {
 	c := Capture{Files: nonNil(st.Files), Packets: st.Packets, TCPPackets: st.TCPPackets,
-		Skipped: map[string]uint64{}, Truncated: st.Truncated, Warnings: nonNil(st.Warnings),
+		Skipped: map[string]uint64{}, Tunneled: map[string]uint64{}, Truncated: st.Truncated, Warnings: nonNil(st.Warnings),
 		PeakConnections: st.PeakConnections, EvictedConnections: st.EvictedConnections}
 	for i, n := range st.Skipped {
 		if i != int(reassembly.NotSkipped) && n > 0 {
 			c.Skipped[reassembly.SkipReason(i).String()] = n
+		}
+	}
+	for i, n := range st.Tunneled {
+		if n > 0 {
+			c.Tunneled[reassembly.TunnelName(i)] = n
 		}
 	}
 	if !st.First.IsZero() {

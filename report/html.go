@@ -92,6 +92,7 @@ type page struct {
 	// LaddersLeft counts flagged connections not drawn (the per-kind bound).
 	LaddersLeft int
 	Skipped     []kv
+	Tunneled    []kv
 	Links       []kv
 	Options     string
 	Settings    string
@@ -170,6 +171,9 @@ func newPage(r *Report, opt HTMLOptions) *page {
 	p.Conns, p.ConnsLeft = connRows(r, opt.Connections, drawn)
 	for _, k := range sortedKeys(r.Capture.Skipped) {
 		p.Skipped = append(p.Skipped, kv{k, thousands(int(r.Capture.Skipped[k]))})
+	}
+	for _, k := range sortedKeys(r.Capture.Tunneled) {
+		p.Tunneled = append(p.Tunneled, kv{k, thousands(int(r.Capture.Tunneled[k]))})
 	}
 	for _, l := range r.Capture.LinkTypes {
 		p.Links = append(p.Links, kv{fmt.Sprintf("%s (%d)", l.Name, l.Type), thousands(int(l.Packets))})

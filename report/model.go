@@ -49,11 +49,14 @@ type Capture struct {
 	Packets    uint64            `json:"packets"`
 	TCPPackets uint64            `json:"tcp_packets"`
 	Skipped    map[string]uint64 `json:"skipped"`
-	Start      *time.Time        `json:"start"`
-	End        *time.Time        `json:"end"`
-	LinkTypes  []LinkType        `json:"link_types"`
-	Truncated  bool              `json:"truncated"`
-	Warnings   []string          `json:"warnings"`
+	// Tunneled counts the TCP packets found inside tunnels, by kind
+	// (reassembly.Tunnel); a packet in nested ones counts in each.
+	Tunneled  map[string]uint64 `json:"tunneled"`
+	Start     *time.Time        `json:"start"`
+	End       *time.Time        `json:"end"`
+	LinkTypes []LinkType        `json:"link_types"`
+	Truncated bool              `json:"truncated"`
+	Warnings  []string          `json:"warnings"`
 	// PeakConnections is the most connections tracked at once (open, or
 	// closed less than 2×MSL ago): what memory followed.
 	PeakConnections int `json:"peak_connections"`

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -105,17 +106,11 @@ func (t *textWriter) header(r *Report) {
 		}
 		t.printf("  link types %s\n", strings.Join(ls, ", "))
 	}
+	if len(c.Tunneled) > 0 {
+		t.printf("  tunneled   %s\n", countList(c.Tunneled))
+	}
 	if len(c.Skipped) > 0 {
-		var ks []string
-		for k := range c.Skipped {
-			ks = append(ks, k)
-		}
-		slices.Sort(ks)
-		var parts []string
-		for _, k := range ks {
-			parts = append(parts, fmt.Sprintf("%s %d", k, c.Skipped[k]))
-		}
-		t.printf("  skipped    %s\n", strings.Join(parts, ", "))
+		t.printf("  skipped    %s\n", countList(c.Skipped))
 	}
 	if c.Truncated {
 		t.printf("  %s\n", t.color(ansiYellow, "truncated: the capture was cut short; analysed up to the cut"))
@@ -125,6 +120,15 @@ func (t *textWriter) header(r *Report) {
 		t.printf(" (%d joined mid-stream)", r.Summary.Partial)
 	}
 	t.printf("\n\n")
+}
+
+// countList writes counts by name as "a 3, b 12", by name.
+func countList(m map[string]uint64) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (t *textWriter) states(r *Report) {

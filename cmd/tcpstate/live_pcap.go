@@ -245,9 +245,6 @@ func (s *liveSource) Next(seg *reassembly.Segment) error {
 		cut := ci.Length > len(data)
 		s.dec.Whole = !cut
 		r := s.dec.Decode(data, s.link, seg)
-		if r == reassembly.NotSkipped && seg.Captured < seg.Len && !cut {
-			r = reassembly.SkipBadHeader // as capture.Source: the IP length lies
-		}
 		st := &s.stats
 		st.Packets++
 		if st.Packets == 1 {
@@ -257,6 +254,9 @@ func (s *liveSource) Next(seg *reassembly.Segment) error {
 		st.LinkTypes[0].Packets++
 		if r == reassembly.NotSkipped {
 			st.TCPPackets++
+			if t := s.dec.Tunnels(); t != 0 {
+				st.Tunneled.Add(t)
+			}
 			return nil
 		}
 		st.Skipped[r]++

@@ -31,6 +31,10 @@ const (
 	// maxDecodedLayers sizes the reused decoded slice: link, tags, IP, tunnels, TCP.
 	maxDecodedLayers = 16
 
+	// ethernetMinType is the least EtherType: below, the field is an 802.3
+	// length, and 802.2 LLC follows.
+	ethernetMinType = 0x0600
+
 	// ethernetTypeQinQLegacy is the pre-802.1ad 0x9100 outer tag (Cisco, Linux).
 	ethernetTypeQinQLegacy layers.EthernetType = 0x9100
 
@@ -126,7 +130,16 @@ type Decoder struct {
 	// them to a snaplen): an IP or TCP header that claims bytes beyond the
 	// frame is then malformed (bad-header), not cut short (truncated).
 	Whole bool
+
+	// nest counts the tunnels opened in the current frame (maxTunnels),
+	// tunnels records which (Tunnels).
+	nest    int
+	tunnels reassembly.Tunnel
 }
+
+// Tunnels returns the encapsulations the last frame's segment was found
+// in (0 for TCP directly over IP).
+func (d *Decoder) Tunnels() reassembly.Tunnel { return d.tunnels }
 
 // NewDecoder returns a Decoder ready for any supported link type.
 func NewDecoder() *Decoder {
@@ -175,7 +188,13 @@ func (d *Decoder) layer(t gopacket.LayerType) gopacket.DecodingLayer {
 // NotSkipped, or the reason the frame holds no usable TCP segment (seg is then
 // reset but otherwise meaningless). It fills every field of seg except Frame
 // and Time, which it leaves unchanged. seg keeps no reference to data, which
-// the caller may reuse as soon as Decode returns.
+// the caller may reuse as soon as Decode returns. A segment inside a tunnel
+// (Tunnels) is the inner one.
+//
+// A segment whose IP header claims more bytes than the frame holds is
+// bad-header when the frame is whole (Whole): the length lies. When the
+// capture cut the frame, or the segment came out of the first fragment of
+// a tunnel's packet, it counts, with Captured < Len.
 func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.Segment) reassembly.SkipReason {
 	k := kindOf(link)
 	if k == linkRaw && len(data) > 0 {
@@ -186,9 +205,13 @@ func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.
 			k = linkIPv6
 		}
 	}
+	d.tunnels = 0
 	// The fast path fills every field when it answers, and touches none
 	// when it does not: seg is cleared only for the general path.
 	if fast(data, k, seg) {
+		if seg.Captured < seg.Len && d.Whole {
+			return reassembly.SkipBadHeader
+		}
 		return reassembly.NotSkipped
 	}
 	*seg = reassembly.Segment{Frame: seg.Frame, Time: seg.Time, WScale: reassembly.NoWScale}
@@ -201,6 +224,64 @@ func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.
 		}
 		return reassembly.SkipNotIP
 	}
+	whole := d.Whole
+	d.nest = 0
+	var r reassembly.SkipReason
+	if k == linkFDDI {
+		r = d.fddi(data, seg)
+	} else {
+		r = d.general(data, k, seg)
+	}
+	cut := !d.Whole // the capture's snaplen, or a tunnel's fragment
+	d.Whole = whole
+	if r == reassembly.NotSkipped && seg.Captured < seg.Len && !cut {
+		r = reassembly.SkipBadHeader
+	}
+	return r
+}
+
+// fddi decodes an FDDI frame: frame control, two addresses, then 802.2
+// LLC/SNAP.
+func (d *Decoder) fddi(data []byte, seg *reassembly.Segment) reassembly.SkipReason {
+	if len(data) < fddiHeaderLen+snapHeaderLen {
+		return reassembly.SkipTruncated
+	}
+	inner, k, _ := llcInner(data[fddiHeaderLen:])
+	if k == linkUnsupported {
+		return reassembly.SkipNotIP
+	}
+	return d.open(inner, k, 0, false, seg)
+}
+
+// open decodes the frame a tunnel or encapsulation t carries, of kind k
+// (linkRaw: IP of either version); cut says the outer packet was the first
+// fragment of several, so the inner one is cut short like a snaplen cuts.
+func (d *Decoder) open(data []byte, k linkKind, t reassembly.Tunnel, cut bool, seg *reassembly.Segment) reassembly.SkipReason {
+	if d.nest >= maxTunnels {
+		return reassembly.SkipBadHeader
+	}
+	d.nest++
+	d.tunnels |= t
+	if cut {
+		d.Whole = false
+	}
+	if k == linkRaw {
+		if len(data) == 0 {
+			return shortHeader(!d.Whole)
+		}
+		switch data[0] >> 4 {
+		case 4:
+			k = linkIPv4
+		case 6:
+			k = linkIPv6
+		default:
+			return reassembly.SkipNotIP
+		}
+	}
+	if fast(data, k, seg) {
+		return reassembly.NotSkipped
+	}
+	*seg = reassembly.Segment{Frame: seg.Frame, Time: seg.Time, WScale: reassembly.NoWScale}
 	return d.general(data, k, seg)
 }
 
@@ -215,6 +296,16 @@ func (d *Decoder) general(data []byte, k linkKind, seg *reassembly.Segment) reas
 	n := len(d.decoded)
 	if n == 0 {
 		return reassembly.SkipNotIP // unreachable: every first layer is in the parser
+	}
+	// The parser goes on into IP in IP by itself: count it.
+	ips := 0
+	for _, t := range d.decoded {
+		if t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
+			ips++
+		}
+	}
+	if ips > 1 {
+		d.tunnels |= reassembly.TunnelIPinIP
 	}
 	switch d.decoded[n-1] {
 	case layers.LayerTypeTCP:
@@ -233,11 +324,38 @@ func (d *Decoder) general(data []byte, k linkKind, seg *reassembly.Segment) reas
 	}
 	// The parser stopped in the link layer: either the next header is not IP
 	// (ARP, LLDP, MPLS, …) or the frame ends right after the link header.
-	switch d.layer(d.decoded[n-1]).NextLayerType() {
+	last := d.decoded[n-1]
+	switch d.layer(last).NextLayerType() {
 	case layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeDot1Q:
 		return reassembly.SkipTruncated
 	}
+	if inner, k, t := d.linkInner(last); k != linkUnsupported {
+		return d.open(inner, k, t, false, seg)
+	}
 	return reassembly.SkipNotIP
+}
+
+// linkInner returns what the link layer last carries when it is not IP
+// but wraps it: MPLS, PPPoE, or 802.2 LLC/SNAP (802.3 frames).
+func (d *Decoder) linkInner(last gopacket.LayerType) (inner []byte, k linkKind, t reassembly.Tunnel) {
+	var et uint16
+	var p []byte
+	switch last {
+	case layers.LayerTypeEthernet:
+		et, p = uint16(d.eth.EthernetType), d.eth.Payload
+	case layers.LayerTypeDot1Q:
+		et, p = uint16(d.vlan.Type), d.vlan.Payload
+	case layers.LayerTypeLinuxSLL:
+		et, p = uint16(d.sll.EthernetType), d.sll.Payload
+	case LayerTypeSLL2:
+		et, p = uint16(d.sll2.ProtocolType), d.sll2.Payload
+	default:
+		return nil, linkUnsupported, 0
+	}
+	if et < ethernetMinType { // an 802.3 length (gopacket's EthernetTypeLLC is 0)
+		return llcInner(p)
+	}
+	return etherInner(et, p)
 }
 
 // afterIPv4 handles an IPv4 header the parser did not continue past: a
@@ -245,7 +363,14 @@ func (d *Decoder) general(data []byte, k linkKind, seg *reassembly.Segment) reas
 func (d *Decoder) afterIPv4(seg *reassembly.Segment) reassembly.SkipReason {
 	ip := &d.ip4
 	if ip.Protocol != layers.IPProtocolTCP {
-		return reassembly.SkipNotTCP
+		if ip.FragOffset != 0 {
+			return reassembly.SkipNotTCP
+		}
+		inner, k, t := ipInner(ip.Protocol, ip.Payload)
+		if k == linkUnsupported {
+			return reassembly.SkipNotTCP
+		}
+		return d.open(inner, k, t, ip.Flags&layers.IPv4MoreFragments != 0, seg)
 	}
 	if ip.FragOffset != 0 {
 		return reassembly.SkipFragment
@@ -266,6 +391,7 @@ func (d *Decoder) afterIPv6(seg *reassembly.Segment) reassembly.SkipReason {
 		proto, ext = ip.HopByHop.NextHeader, ip.HopByHop.ActualLength
 	}
 	truncated := d.ipTruncated(layers.LayerTypeIPv6)
+	more := false // a first fragment: more follow
 	for range maxIPv6ExtHeaders {
 		switch proto {
 		case layers.IPProtocolTCP:
@@ -292,9 +418,14 @@ func (d *Decoder) afterIPv6(seg *reassembly.Segment) reassembly.SkipReason {
 				}
 				return reassembly.SkipNotTCP
 			}
+			more = rest[3]&1 != 0
 			ext, rest = ext+ipv6FragHeaderLen, rest[ipv6FragHeaderLen:]
 		default:
-			return reassembly.SkipNotTCP
+			inner, k, t := ipInner(proto, rest)
+			if k == linkUnsupported {
+				return reassembly.SkipNotTCP
+			}
+			return d.open(inner, k, t, more, seg)
 		}
 	}
 	return reassembly.SkipBadHeader
@@ -415,6 +546,12 @@ func (d *Decoder) failure(k linkKind, data []byte, seg *reassembly.Segment) reas
 		if layers.IPProtocol(rest[6]) == layers.IPProtocolIPv6HopByHop &&
 			(len(rest) < ipv6HeaderLen+2 || ipv6HeaderLen+(int(rest[ipv6HeaderLen+1])+1)*8 > len(rest)) {
 			return reassembly.SkipTruncated
+		}
+		if binary.BigEndian.Uint16(rest[4:6]) == 0 && layers.IPProtocol(rest[6]) == layers.IPProtocolNoNextHeader {
+			// A packet of nothing but its header (a Teredo bubble, RFC
+			// 4380 §2.8), which gopacket takes for a jumbogram without
+			// its option.
+			return reassembly.SkipNotTCP
 		}
 		return reassembly.SkipBadHeader // zero payload length without a jumbogram, bad options
 	case layers.LayerTypeDot1Q:

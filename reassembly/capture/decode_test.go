@@ -343,7 +343,7 @@ func TestLinkTypeString(t *testing.T) {
 		want string
 	}{
 		{reassembly.LinkTypeEthernet, "EN10MB"}, {reassembly.LinkTypeLinuxSLL2, "LINUX_SLL2"}, {reassembly.LinkTypeNull, "NULL"},
-		{reassembly.LinkTypeRaw, "RAW"}, {105, "LINKTYPE_105"},
+		{reassembly.LinkTypeRaw, "RAW"}, {reassembly.LinkTypeFDDI, "FDDI"}, {105, "LINKTYPE_105"},
 	}
 	for _, tt := range tests {
 		if got := tt.lt.String(); got != tt.want {
@@ -351,7 +351,7 @@ func TestLinkTypeString(t *testing.T) {
 		}
 	}
 	for k := range numLinkKinds {
-		if k.String() == "unknown" || (k != linkUnsupported && k != linkRaw && firstLayer[k] == 0) {
+		if k.String() == "unknown" || (k != linkUnsupported && k != linkRaw && k != linkFDDI && firstLayer[k] == 0) {
 			t.Errorf("link kind %d has no name or first layer", k)
 		}
 	}

@@ -18,6 +18,7 @@ const (
 	linkRaw  // raw IP, version taken from the first nibble
 	linkIPv4
 	linkIPv6
+	linkFDDI // FDDI, then 802.2 LLC/SNAP: decoded by hand, no parser
 	numLinkKinds
 )
 
@@ -30,6 +31,7 @@ var linkKindNames = [numLinkKinds]string{
 	linkRaw:         "raw",
 	linkIPv4:        "ipv4",
 	linkIPv6:        "ipv6",
+	linkFDDI:        "fddi",
 }
 
 // String returns the kind's name, for test messages.
@@ -70,6 +72,8 @@ func kindOf(lt reassembly.LinkType) linkKind {
 		return linkIPv4
 	case reassembly.LinkTypeIPv6:
 		return linkIPv6
+	case reassembly.LinkTypeFDDI:
+		return linkFDDI
 	}
 	return linkUnsupported
 }

@@ -372,11 +372,6 @@ func (s *Source) Next(seg *reassembly.Segment) error {
 		}
 		s.dec.Whole = !x.cut
 		r := s.dec.Decode(x.data, x.plink, seg)
-		if r == reassembly.NotSkipped && seg.Captured < seg.Len && !x.cut {
-			// The IP header claims bytes the frame does not hold, and the
-			// capture did not cut it: the length lies.
-			r = reassembly.SkipBadHeader
-		}
 		s.count(x, r)
 		if r == reassembly.NotSkipped {
 			return nil
@@ -412,6 +407,9 @@ func (s *Source) count(x *input, r reassembly.SkipReason) {
 	st.Packets++
 	if r == reassembly.NotSkipped {
 		st.TCPPackets++
+		if t := s.dec.Tunnels(); t != 0 {
+			st.Tunneled.Add(t)
+		}
 	} else {
 		st.Skipped[r]++
 	}

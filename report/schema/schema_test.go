@@ -43,6 +43,11 @@ func TestSchemaEnumsAreTheCode(t *testing.T) {
 							Enum []string `json:"enum"`
 						} `json:"propertyNames"`
 					} `json:"skipped"`
+					Tunneled struct {
+						PropertyNames struct {
+							Enum []string `json:"enum"`
+						} `json:"propertyNames"`
+					} `json:"tunneled"`
 				} `json:"properties"`
 			} `json:"capture"`
 		} `json:"properties"`
@@ -62,6 +67,10 @@ func TestSchemaEnumsAreTheCode(t *testing.T) {
 	}
 	for r := 1; r < reassembly.NumSkipReasons; r++ { // 0 is "none", never written
 		skips = append(skips, reassembly.SkipReason(r).String())
+	}
+	var tunnels []string
+	for i := range reassembly.NumTunnels {
+		tunnels = append(tunnels, reassembly.TunnelName(i))
 	}
 	for e := fsm.StillOpen; e.String() != "invalid"; e++ {
 		endings = append(endings, e.String())
@@ -88,6 +97,7 @@ func TestSchemaEnumsAreTheCode(t *testing.T) {
 		{"severity", s.Defs["severity"].Enum, []string{fsm.Info.String(), fsm.Warning.String(), fsm.Error.String()}},
 		{"skipped", s.Properties.Capture.Properties.Skipped.PropertyNames.Enum, skips},
 		{"ending", finding.Properties.Ending.Enum, endings},
+		{"tunneled", s.Properties.Capture.Properties.Tunneled.PropertyNames.Enum, tunnels},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
