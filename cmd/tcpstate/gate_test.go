@@ -38,6 +38,7 @@ var kernelGate = map[string]struct {
 	"simultaneous-close":  {nil, 1},
 	"syn-recv":            {nil, 0},
 	"syn-timeout":         {nil, 0},
+	"vxlan-close-wait":    {[]string{"198.51.100.2:8099"}, 0},
 	"time-wait-snapshot":  {nil, 5},
 }
 

@@ -127,6 +127,16 @@ setup_any_sll2() {
 	nss ip addr add 192.0.2.2/24 dev br0
 	nss ip link set br0 up
 }
+setup_vxlan_close_wait() {
+	# A VXLAN tunnel over the veth pair (VNI 42, UDP 4789), the connection on
+	# its inner addresses: the capture on s0 holds only the outer packets.
+	nsc ip link add vx0 type vxlan id 42 local 192.0.2.1 remote 192.0.2.2 dstport 4789 dev c0
+	nss ip link add vx0 type vxlan id 42 local 192.0.2.2 remote 192.0.2.1 dstport 4789 dev s0
+	nsc ip addr add 198.51.100.1/24 dev vx0
+	nss ip addr add 198.51.100.2/24 dev vx0
+	nsc ip link set vx0 up
+	nss ip link set vx0 up
+}
 setup_fin_wait_2_expiry() { nsc sysctl -qw net.ipv4.tcp_fin_timeout=3; }
 setup_port_reuse() { nsc sysctl -qw net.ipv4.tcp_fin_timeout=2; }
 setup_fin_wait_2_snapshot() { nsc sysctl -qw net.ipv4.tcp_fin_timeout=3; }

@@ -787,6 +787,20 @@ def time_wait_snapshot_client():
         s.close()
 
 
+# ---- 20 vxlan-close-wait (8099): close-wait-leak inside a VXLAN tunnel
+# (record.sh's setup_vxlan_close_wait: vx0, VNI 42, UDP 4789 over the veth,
+# inner addresses 198.51.100.1/.2; the capture is of the outer packets).
+VX_C4, VX_S4 = "198.51.100.1", "198.51.100.2"
+
+
+def vxlan_close_wait_server():
+    cw_leak_server(8099, 2, VX_S4)
+
+
+def vxlan_close_wait_client():
+    cw_leak_client(8099, 2, VX_C4, VX_S4)
+
+
 # ================================================================ expectations
 EXPECT = {
     "close-wait-leak": """\
@@ -979,6 +993,16 @@ time-wait 192.0.2.1:41800 1
 time-wait 192.0.2.1:41801 1
 time-wait 192.0.2.1:41802 1
 time-wait 192.0.2.2:8098 2
+""",
+    "vxlan-close-wait": """\
+# close-wait-leak inside VXLAN (VNI 42, UDP 4789 between the veth addresses 192.0.2.1 and
+# 192.0.2.2): 2 connections 198.51.100.1:41900-41901 -> 198.51.100.2:8099, request,
+# response, the client closes (FIN, ACKed); the server application never closes. The
+# capture is of the outer packets on the veth. End: server 2x CLOSE-WAIT, client 2x
+# FIN-WAIT-2, on the inner addresses.
+close-wait 198.51.100.2:8099 2
+fin-wait-2 198.51.100.1:41900 1
+fin-wait-2 198.51.100.1:41901 1
 """,
 }
 
