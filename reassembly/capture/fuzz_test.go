@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"net/netip"
 	"os"
@@ -13,10 +14,13 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
-// seedFrames returns the frames of the fixtures in testdata/formats with
-// their link types.
+// seedFrames returns the frames of the fixtures in testdata/formats, and
+// of the Zeek traces of tunnels and other encapsulations, with their link
+// types.
 func seedFrames(f *testing.F) (frames [][]byte, links []reassembly.LinkType) {
-	for _, name := range []string{"lo-ethernet.pcap", "any-sll2.pcap", "any-sll.pcap", "null-ipv6.pcap", "vlan-8021q.pcap", "qinq-synthetic.pcap", "lo-rawip.pcap"} {
+	for _, name := range []string{"lo-ethernet.pcap", "any-sll2.pcap", "any-sll.pcap", "null-ipv6.pcap", "vlan-8021q.pcap", "qinq-synthetic.pcap", "lo-rawip.pcap",
+		"fddi-llc.pcap", "../zeek/tunnels-vxlan-encapsulated-http.pcap", "../zeek/tunnels-geneve-47101.pcap", "../zeek/tunnels-gre-sample.pcap",
+		"../zeek/tunnels-gtp1-outer-ip-frag.pcap", "../zeek/tunnels-teredo.pcap", "../zeek/pppoe-over-qinq.pcap", "../zeek/mpls-in-vlan.pcap"} {
 		data, err := os.ReadFile(filepath.Join(formatsDir, name))
 		if err != nil {
 			f.Fatal(err)
@@ -25,7 +29,11 @@ func seedFrames(f *testing.F) (frames [][]byte, links []reassembly.LinkType) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		link := reassembly.LinkType(uint32(data[20]) | uint32(data[21])<<8) // little-endian fixtures
+		var bo binary.ByteOrder = binary.LittleEndian
+		if data[0] == 0xa1 {
+			bo = binary.BigEndian
+		}
+		link := reassembly.LinkType(bo.Uint32(data[20:24]) & 0x0fffffff)
 		for {
 			frame, _, err := r.ReadPacketData()
 			if err != nil {
