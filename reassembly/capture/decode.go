@@ -197,13 +197,8 @@ func (d *Decoder) layer(t gopacket.LayerType) gopacket.DecodingLayer {
 // a tunnel's packet, it counts, with Captured < Len.
 func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.Segment) reassembly.SkipReason {
 	k := kindOf(link)
-	if k == linkRaw && len(data) > 0 {
-		switch data[0] >> 4 {
-		case 4:
-			k = linkIPv4
-		case 6:
-			k = linkIPv6
-		}
+	if k == linkRaw {
+		k = ipVersion(data)
 	}
 	d.tunnels = 0
 	// The fast path fills every field when it answers, and touches none
@@ -240,6 +235,20 @@ func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.
 	return r
 }
 
+// ipVersion resolves raw IP to linkIPv4 or linkIPv6 by the first nibble of
+// data; linkRaw when it is neither (or data is empty).
+func ipVersion(data []byte) linkKind {
+	if len(data) > 0 {
+		switch data[0] >> 4 {
+		case 4:
+			return linkIPv4
+		case 6:
+			return linkIPv6
+		}
+	}
+	return linkRaw
+}
+
 // fddi decodes an FDDI frame: frame control, two addresses, then 802.2
 // LLC/SNAP.
 func (d *Decoder) fddi(data []byte, seg *reassembly.Segment) reassembly.SkipReason {
@@ -269,12 +278,7 @@ func (d *Decoder) open(data []byte, k linkKind, t reassembly.Tunnel, cut bool, s
 		if len(data) == 0 {
 			return shortHeader(!d.Whole)
 		}
-		switch data[0] >> 4 {
-		case 4:
-			k = linkIPv4
-		case 6:
-			k = linkIPv6
-		default:
+		if k = ipVersion(data); k == linkRaw {
 			return reassembly.SkipNotIP
 		}
 	}

@@ -157,15 +157,7 @@ func checkFast(t *testing.T, d *Decoder, data []byte, link reassembly.LinkType) 
 	t.Helper()
 	k := kindOf(link)
 	if k == linkRaw {
-		if len(data) == 0 {
-			return false
-		}
-		switch data[0] >> 4 {
-		case 4:
-			k = linkIPv4
-		case 6:
-			k = linkIPv6
-		default:
+		if k = ipVersion(data); k == linkRaw {
 			return false
 		}
 	}
