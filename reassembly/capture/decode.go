@@ -222,8 +222,8 @@ func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.
 	whole := d.Whole
 	d.nest = 0
 	var r reassembly.SkipReason
-	if k == linkFDDI {
-		r = d.fddi(data, seg)
+	if firstLayer[k] == 0 {
+		r = d.byHand(data, k, seg)
 	} else {
 		r = d.general(data, k, seg)
 	}
@@ -247,19 +247,6 @@ func ipVersion(data []byte) linkKind {
 		}
 	}
 	return linkRaw
-}
-
-// fddi decodes an FDDI frame: frame control, two addresses, then 802.2
-// LLC/SNAP.
-func (d *Decoder) fddi(data []byte, seg *reassembly.Segment) reassembly.SkipReason {
-	if len(data) < fddiHeaderLen+snapHeaderLen {
-		return reassembly.SkipTruncated
-	}
-	inner, k, _ := llcInner(data[fddiHeaderLen:])
-	if k == linkUnsupported {
-		return reassembly.SkipNotIP
-	}
-	return d.open(inner, k, 0, false, seg)
 }
 
 // open decodes the frame a tunnel or encapsulation t carries, of kind k

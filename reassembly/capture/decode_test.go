@@ -266,7 +266,7 @@ func TestDecode(t *testing.T) {
 		{"sll2 ipv6", cat(sll2Header(layers.EthernetTypeIPv6), ip6tcp), reassembly.LinkTypeLinuxSLL2, reassembly.NotSkipped, lenIs(10)},
 		{"sll2 arp", cat(sll2Header(layers.EthernetTypeARP), make([]byte, 28)), reassembly.LinkTypeLinuxSLL2, reassembly.SkipNotIP, nil},
 		{"sll2 cut", sll2Header(layers.EthernetTypeIPv4)[:19], reassembly.LinkTypeLinuxSLL2, reassembly.SkipTruncated, nil},
-		{"unsupported link", syn, 105, reassembly.SkipUnsupportedLink, nil},
+		{"unsupported link", syn, 192, reassembly.SkipUnsupportedLink, nil},
 	}
 	d := NewDecoder()
 	for _, tt := range tests {
@@ -343,16 +343,22 @@ func TestLinkTypeString(t *testing.T) {
 		want string
 	}{
 		{reassembly.LinkTypeEthernet, "EN10MB"}, {reassembly.LinkTypeLinuxSLL2, "LINUX_SLL2"}, {reassembly.LinkTypeNull, "NULL"},
-		{reassembly.LinkTypeRaw, "RAW"}, {reassembly.LinkTypeFDDI, "FDDI"}, {105, "LINKTYPE_105"},
+		{reassembly.LinkTypeRaw, "RAW"}, {reassembly.LinkTypeFDDI, "FDDI"}, {reassembly.LinkTypeRadiotap, "IEEE802_11_RADIO"},
+		{reassembly.LinkTypeNFLOG, "NFLOG"}, {192, "LINKTYPE_192"},
 	}
 	for _, tt := range tests {
 		if got := tt.lt.String(); got != tt.want {
 			t.Errorf("reassembly.LinkType(%d).String() = %q; want %q", uint32(tt.lt), got, tt.want)
 		}
 	}
+	// Every kind has a name, and a first layer or a decoder by hand
+	// (which says unsupported-link only for kinds it does not know).
+	d := NewDecoder()
 	for k := range numLinkKinds {
-		if k.String() == "unknown" || (k != linkUnsupported && k != linkRaw && k != linkFDDI && firstLayer[k] == 0) {
-			t.Errorf("link kind %d has no name or first layer", k)
+		var seg reassembly.Segment
+		if k.String() == "unknown" || (k != linkUnsupported && k != linkRaw && firstLayer[k] == 0 &&
+			d.byHand(nil, k, &seg) == reassembly.SkipUnsupportedLink) {
+			t.Errorf("link kind %d has no name, first layer or decoder", k)
 		}
 	}
 }

@@ -50,6 +50,20 @@ func FuzzDecode(f *testing.F) {
 	for i := range frames {
 		f.Add(frames[i], uint16(links[i]))
 	}
+	// The link types no bundled capture has, built as their tests build them.
+	ip4 := innerIP4(f, 10)
+	for _, s := range []struct {
+		link  reassembly.LinkType
+		frame []byte
+	}{
+		{reassembly.LinkTypePPPSerial, cat([]byte{0xff, 0x03, 0x00, 0x21}, ip4)},
+		{reassembly.LinkTypeCHDLC, cat([]byte{hdlcUnicast, 0, 0x08, 0x00}, ip4)},
+		{reassembly.LinkTypeIEEE80211, wlanData(0x88, 0x83, ip4)},
+		{reassembly.LinkTypeRadiotap, cat(radiotap(radiotapFlagPad, true), wlanData(0x08, 0x02, ip4))},
+		{reassembly.LinkTypeNFLOG, nflogRecord(afINET, binary.BigEndian, ip4)},
+	} {
+		f.Add(s.frame, uint16(s.link))
+	}
 	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, data []byte, link uint16) {
 		seg := reassembly.Segment{Frame: 7}
@@ -144,6 +158,20 @@ func FuzzFastDecode(f *testing.F) {
 	frames, links := seedFrames(f)
 	for i := range frames {
 		f.Add(frames[i], uint16(links[i]))
+	}
+	// The link types no bundled capture has, built as their tests build them.
+	ip4 := innerIP4(f, 10)
+	for _, s := range []struct {
+		link  reassembly.LinkType
+		frame []byte
+	}{
+		{reassembly.LinkTypePPPSerial, cat([]byte{0xff, 0x03, 0x00, 0x21}, ip4)},
+		{reassembly.LinkTypeCHDLC, cat([]byte{hdlcUnicast, 0, 0x08, 0x00}, ip4)},
+		{reassembly.LinkTypeIEEE80211, wlanData(0x88, 0x83, ip4)},
+		{reassembly.LinkTypeRadiotap, cat(radiotap(radiotapFlagPad, true), wlanData(0x08, 0x02, ip4))},
+		{reassembly.LinkTypeNFLOG, nflogRecord(afINET, binary.BigEndian, ip4)},
+	} {
+		f.Add(s.frame, uint16(s.link))
 	}
 	d := NewDecoder()
 	f.Fuzz(func(t *testing.T, data []byte, link uint16) {

@@ -18,7 +18,12 @@ const (
 	linkRaw  // raw IP, version taken from the first nibble
 	linkIPv4
 	linkIPv6
-	linkFDDI // FDDI, then 802.2 LLC/SNAP: decoded by hand, no parser
+	// Decoded by hand (linkhand.go), no parser:
+	linkFDDI     // FDDI, then 802.2 LLC/SNAP
+	linkPPP      // PPP (HDLC-like framing or none) or Cisco HDLC
+	linkWLAN     // IEEE 802.11
+	linkRadiotap // radiotap, then IEEE 802.11
+	linkNFLOG    // Linux netfilter log messages
 	numLinkKinds
 )
 
@@ -32,6 +37,10 @@ var linkKindNames = [numLinkKinds]string{
 	linkIPv4:        "ipv4",
 	linkIPv6:        "ipv6",
 	linkFDDI:        "fddi",
+	linkPPP:         "ppp",
+	linkWLAN:        "ieee802.11",
+	linkRadiotap:    "radiotap",
+	linkNFLOG:       "nflog",
 }
 
 // String returns the kind's name, for test messages.
@@ -74,6 +83,14 @@ func kindOf(lt reassembly.LinkType) linkKind {
 		return linkIPv6
 	case reassembly.LinkTypeFDDI:
 		return linkFDDI
+	case reassembly.LinkTypePPP, reassembly.LinkTypePPPSerial, reassembly.LinkTypeCHDLC:
+		return linkPPP
+	case reassembly.LinkTypeIEEE80211:
+		return linkWLAN
+	case reassembly.LinkTypeRadiotap:
+		return linkRadiotap
+	case reassembly.LinkTypeNFLOG:
+		return linkNFLOG
 	}
 	return linkUnsupported
 }

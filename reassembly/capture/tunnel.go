@@ -39,6 +39,8 @@ const (
 	portGeneve     = 6081 // RFC 8926
 	portGTPU       = 2152 // 3GPP TS 29.281
 	portTeredo     = 3544 // RFC 4380
+	portGREoUDP    = 4754 // RFC 8086
+	portAYIYA      = 5072 // AYIYA (SixXS's tunnel broker protocol)
 
 	vxlanHeaderLen  = 8
 	vxlanFlagI      = 0x08 // the VNI is valid
@@ -56,6 +58,7 @@ const (
 	greFlagK        = 0x2000 // key present
 	greFlagS        = 0x1000 // sequence number present
 	greFlagA        = 0x0080 // acknowledgment present (PPTP, RFC 2637)
+	greReserved     = 0x0078 // must be zero in both versions
 	greVersionMask  = 0x0007
 	erspan2Len      = 8  // ERSPAN type II header
 	erspan3Len      = 12 // ERSPAN type III header
@@ -66,6 +69,11 @@ const (
 	pwControlLen    = 4 // the pseudowire control word before an Ethernet frame
 	snapHeaderLen   = 8 // 802.2 LLC (AA AA 03) and SNAP (OUI, EtherType)
 	fddiHeaderLen   = 13
+	ayiyaHeaderLen  = 8 // lengths, methods, opcode, next header, epoch time
+	ayiyaForward    = 1 // the opcode of a packet being carried
+	vntagLen        = 4 // 802.1Qbh VN-Tag, before the next EtherType
+	pbbITagLen      = 4 // 802.1ah I-TAG, before the customer's Ethernet header
+	fabricPathLen   = 2 // Cisco FabricPath's FTag and TTL, before the original frame
 
 	etherTypeTEB       = 0x6558 // transparent Ethernet bridging
 	etherTypeMPLS      = 0x8847
@@ -74,6 +82,11 @@ const (
 	etherTypeERSPAN2   = 0x88be
 	etherTypeERSPAN3   = 0x22eb
 	etherTypePPP       = 0x880b // PPTP's GRE payload
+	etherTypeQinQ      = 0x88a8
+	etherTypeVNTag     = 0x8926
+	etherTypePBB       = 0x88e7
+	etherTypeFabric    = 0x8903
+	pppMPLS            = 0x0281
 	pppIPv4            = 0x0021
 	pppIPv6            = 0x0057
 	gpeNextIPv4        = 1
@@ -96,6 +109,20 @@ func etherInner(et uint16, p []byte) (inner []byte, k linkKind, t reassembly.Tun
 		return p, linkIPv6, 0
 	case etherTypeTEB:
 		return p, linkEthernet, 0
+	case etherTypePBB:
+		// Provider backbone bridging (802.1ah, MAC in MAC): the
+		// customer's whole Ethernet frame follows the I-TAG.
+		if len(p) >= pbbITagLen {
+			return p[pbbITagLen:], linkEthernet, 0
+		}
+	case etherTypeFabric:
+		if len(p) >= fabricPathLen {
+			return p[fabricPathLen:], linkEthernet, 0
+		}
+	case etherTypeVNTag:
+		if len(p) >= vntagLen {
+			return typedInner(p[vntagLen:])
+		}
 	case etherTypeMPLS, etherTypeMPLSMcast:
 		for range maxMPLSLabels {
 			if len(p) < mplsLabelLen {
@@ -121,16 +148,43 @@ func etherInner(et uint16, p []byte) (inner []byte, k linkKind, t reassembly.Tun
 		if len(p) < pppoeHeaderLen+2 || p[0] != pppoeVerType || p[1] != 0 {
 			return nil, linkUnsupported, 0
 		}
-		if inner, k := pppInner(p[pppoeHeaderLen:]); k != linkUnsupported {
-			return inner, k, reassembly.TunnelPPPoE
+		if inner, k, t := pppInner(p[pppoeHeaderLen:]); k != linkUnsupported {
+			return inner, k, t | reassembly.TunnelPPPoE
 		}
 	}
 	return nil, linkUnsupported, 0
 }
 
-// pppInner returns the IP packet of a PPP frame (an optional FF 03
-// address and control, then a one- or two-byte protocol).
-func pppInner(p []byte) ([]byte, linkKind) {
+// typedInner returns what follows an EtherType at the start of p, past
+// any 802.1Q tags and VN-Tags (etherInner never sees either).
+func typedInner(p []byte) (inner []byte, k linkKind, t reassembly.Tunnel) {
+	for range maxVLANTags {
+		if len(p) < 2 {
+			break
+		}
+		et := binary.BigEndian.Uint16(p)
+		p = p[2:]
+		switch et {
+		case etherTypeVLAN, etherTypeQinQ, uint16(ethernetTypeQinQLegacy):
+			if len(p) < 2 {
+				return nil, linkUnsupported, 0
+			}
+			p = p[2:] // the tag control; the next EtherType follows
+		case etherTypeVNTag:
+			if len(p) < vntagLen {
+				return nil, linkUnsupported, 0
+			}
+			p = p[vntagLen:]
+		default:
+			return etherInner(et, p)
+		}
+	}
+	return nil, linkUnsupported, 0
+}
+
+// pppInner returns the IP packet (or MPLS label stack) of a PPP frame (an
+// optional FF 03 address and control, then a one- or two-byte protocol).
+func pppInner(p []byte) (inner []byte, k linkKind, t reassembly.Tunnel) {
 	if len(p) >= 2 && p[0] == 0xff && p[1] == 0x03 {
 		p = p[2:]
 	}
@@ -143,11 +197,13 @@ func pppInner(p []byte) ([]byte, linkKind) {
 	}
 	switch proto {
 	case pppIPv4:
-		return p, linkIPv4
+		return p, linkIPv4, 0
 	case pppIPv6:
-		return p, linkIPv6
+		return p, linkIPv6, 0
+	case pppMPLS:
+		return etherInner(etherTypeMPLS, p)
 	}
-	return nil, linkUnsupported
+	return nil, linkUnsupported, 0
 }
 
 // llcInner returns what an 802.2 LLC frame with a SNAP header carries
@@ -160,8 +216,9 @@ func llcInner(p []byte) (inner []byte, k linkKind, t reassembly.Tunnel) {
 }
 
 // ipInner returns the frame an IP payload of protocol proto carries, if it
-// is a tunnel the decoder knows: GRE (with ERSPAN and PPTP), IP in IP,
-// and over UDP: VXLAN, VXLAN-GPE, Geneve, GTP-U and Teredo.
+// is a tunnel the decoder knows: GRE (with ERSPAN, PPTP and Aruba), IP
+// in IP, and over UDP: VXLAN, VXLAN-GPE, Geneve, GTP-U, Teredo, GRE and
+// AYIYA.
 func ipInner(proto layers.IPProtocol, p []byte) (inner []byte, k linkKind, t reassembly.Tunnel) {
 	switch proto {
 	case ipProtoIPIP:
@@ -207,7 +264,7 @@ func greInner(p []byte) (inner []byte, k linkKind, t reassembly.Tunnel) {
 		return nil, linkUnsupported, 0
 	}
 	flags, proto := binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4])
-	if flags&greFlagR != 0 {
+	if flags&(greFlagR|greReserved) != 0 {
 		return nil, linkUnsupported, 0
 	}
 	n := greHeaderLen
@@ -225,8 +282,8 @@ func greInner(p []byte) (inner []byte, k linkKind, t reassembly.Tunnel) {
 		if proto != etherTypePPP || len(p) < n {
 			return nil, linkUnsupported, 0
 		}
-		inner, k := pppInner(p[n:])
-		return inner, k, reassembly.TunnelGRE
+		inner, k, t := pppInner(p[n:])
+		return inner, k, t | reassembly.TunnelGRE
 	default:
 		return nil, linkUnsupported, 0
 	}
@@ -257,11 +314,26 @@ func greInner(p []byte) (inner []byte, k linkKind, t reassembly.Tunnel) {
 		}
 		return p[n:], linkEthernet, reassembly.TunnelERSPAN
 	}
+	if aruba(proto) {
+		inner, k, r := wlanInner(p, false)
+		if r != reassembly.NotSkipped {
+			return nil, linkUnsupported, 0
+		}
+		return inner, k, reassembly.TunnelGRE
+	}
 	inner, k, t = etherInner(proto, p)
 	if k == linkUnsupported {
 		return nil, linkUnsupported, 0
 	}
 	return inner, k, t | reassembly.TunnelGRE
+}
+
+// aruba reports whether a GRE protocol type is one of those Aruba's
+// access points use to carry 802.11 frames to their controller (as Zeek
+// recognises them).
+func aruba(proto uint16) bool {
+	return (proto&0x8200 == 0x8200 && proto&0x0f == 0) ||
+		(proto&0x8300 == 0x8300 && proto&0x0f == 0 && proto <= 0x8370) || proto == 0x9000
 }
 
 // udpInner returns the frame a UDP payload p carries when port is a
@@ -322,6 +394,24 @@ func udpInner(port uint16, p []byte) (inner []byte, k linkKind, t reassembly.Tun
 			break
 		}
 		return p[n:], linkRaw, reassembly.TunnelGTP
+	case portGREoUDP:
+		return greInner(p)
+	case portAYIYA:
+		// Identity (2^n bytes) and signature (4n bytes) follow the
+		// fixed header; only forwarded packets carry one.
+		if len(p) < ayiyaHeaderLen || p[2]&0x0f != ayiyaForward {
+			break
+		}
+		n := ayiyaHeaderLen + 1<<(p[0]>>4) + int(p[1]>>4)*4
+		if len(p) < n {
+			break
+		}
+		switch p[3] {
+		case ipProtoIPIP:
+			return p[n:], linkIPv4, reassembly.TunnelAYIYA
+		case ipProtoIPv6:
+			return p[n:], linkIPv6, reassembly.TunnelAYIYA
+		}
 	case portTeredo:
 		// Up to one authentication and one origin indication, then IPv6.
 		for range 2 {

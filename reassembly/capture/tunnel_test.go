@@ -27,14 +27,14 @@ var (
 )
 
 // innerIP4 is an IPv4 TCP segment of the inner connection with n bytes of data.
-func innerIP4(t *testing.T, n int) []byte {
+func innerIP4(t testing.TB, n int) []byte {
 	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP,
 		SrcIP: net.IP(innerSrc4.Addr().AsSlice()), DstIP: net.IP(innerDst4.Addr().AsSlice())}
 	return serialize(t, ip, testTCP(reassembly.ACK|reassembly.PSH), gopacket.Payload(make([]byte, n)))
 }
 
 // innerIP6 is the same over IPv6, from a Teredo address.
-func innerIP6(t *testing.T, n int) []byte {
+func innerIP6(t testing.TB, n int) []byte {
 	ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP,
 		SrcIP: net.IP(innerSrc6.Addr().AsSlice()), DstIP: net.IP(innerDst6.Addr().AsSlice())}
 	return serialize(t, ip, testTCP(reassembly.ACK|reassembly.PSH), gopacket.Payload(make([]byte, n)))
@@ -119,12 +119,22 @@ func TestTunnels(t *testing.T) {
 		{"802.3 with llc/snap", cat(ethLen, []byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, innerIP4(t, n)), 1, reassembly.NotSkipped, 0, false},
 		{"fddi", cat([]byte{0x50}, testMAC1, testMAC2, []byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, innerIP4(t, n)), reassembly.LinkTypeFDDI, reassembly.NotSkipped, 0, false},
 
+		{"gre over udp", overIPv4(t, layers.IPProtocolUDP, udp(36527, portGREoUDP, cat([]byte{0, 0, 0x08, 0x00}, innerIP4(t, n)))), 1, reassembly.NotSkipped, reassembly.TunnelGRE, false},
+		{"gre from an aruba access point", overIPv4(t, layers.IPProtocolGRE, cat([]byte{0, 0, 0x82, 0x00}, wlanData(0x08, 0x01, innerIP4(t, n)))), 1, reassembly.NotSkipped, reassembly.TunnelGRE, false},
+		{"ayiya", overIPv4(t, layers.IPProtocolUDP, udp(53859, portAYIYA, cat(ayiya(ipProtoIPv6, ayiyaForward), innerIP6(t, n)))), 1, reassembly.NotSkipped, reassembly.TunnelAYIYA, true},
+		{"vn-tag, then 802.1q", cat(ethHdr(etherTypeVNTag), []byte{0x80, 0x01, 0x00, 0x02, 0x81, 0x00, 0x00, 0x07, 0x08, 0x00}, innerIP4(t, n)), 1, reassembly.NotSkipped, 0, false},
+		{"provider backbone bridging", cat(ethHdr(etherTypeQinQ), []byte{0x00, 0x05, 0x88, 0xe7, 0x00, 0x01, 0x00, 0x00}, innerEth(t, n)), 1, reassembly.NotSkipped, 0, false},
+		{"cisco fabricpath", cat(ethHdr(etherTypeFabric), []byte{0x00, 0x3f}, innerEth(t, n)), 1, reassembly.NotSkipped, 0, false},
+
 		{"vxlan without its I flag", overIPv4(t, layers.IPProtocolUDP, udp(50000, portVXLAN, cat([]byte{0, 0, 0, 0, 0, 0, 0, 0}, innerEth(t, n)))), 1, reassembly.SkipNotTCP, 0, false},
 		{"dns", overIPv4(t, layers.IPProtocolUDP, udp(53000, 53, make([]byte, 40))), 1, reassembly.SkipNotTCP, 0, false},
 		{"gre with routing", overIPv4(t, layers.IPProtocolGRE, cat([]byte{0x40, 0, 0x08, 0x00, 0, 0, 0, 0}, innerIP4(t, n))), 1, reassembly.SkipNotTCP, 0, false},
 		{"teredo bubble", overIPv4(t, layers.IPProtocolUDP, udp(3797, portTeredo, serialize(t, &layers.IPv6{Version: 6, HopLimit: 21, NextHeader: layers.IPProtocolNoNextHeader,
 			SrcIP: net.IP(innerSrc6.Addr().AsSlice()), DstIP: net.IP(innerDst6.Addr().AsSlice())}))), 1, reassembly.SkipNotTCP, 0, false},
 		{"pppoe discovery", cat(ethHdr(0x8863), make([]byte, 20)), 1, reassembly.SkipNotIP, 0, false},
+		{"gre with a reserved flag", overIPv4(t, layers.IPProtocolGRE, cat([]byte{0, 0x08, 0x08, 0x00}, innerIP4(t, n))), 1, reassembly.SkipNotTCP, 0, false},
+		{"aruba gre, encrypted", overIPv4(t, layers.IPProtocolGRE, cat([]byte{0, 0, 0x82, 0x00}, wlanData(0x08, 0x41, innerIP4(t, n)))), 1, reassembly.SkipNotTCP, 0, false},
+		{"ayiya, not a forwarded packet", overIPv4(t, layers.IPProtocolUDP, udp(53859, portAYIYA, cat(ayiya(ipProtoIPv6, 0), innerIP6(t, n)))), 1, reassembly.SkipNotTCP, 0, false},
 		{"fddi without snap", cat([]byte{0x50}, testMAC1, testMAC2, []byte{0x42, 0x42, 0x03, 0, 0, 0, 0, 0}), reassembly.LinkTypeFDDI, reassembly.SkipNotIP, 0, false},
 	}
 	d := NewDecoder()
@@ -157,6 +167,29 @@ func TestTunnels(t *testing.T) {
 	}
 }
 
+// wlanData is an IEEE 802.11 data frame of frame control fc and flags,
+// with a QoS control field when fc says QoS and a fourth address when
+// flags say both DS bits, carrying inner (IPv4) after LLC/SNAP.
+func wlanData(fc, flags byte, inner []byte) []byte {
+	h := cat([]byte{fc, flags, 0, 0}, testMAC1, testMAC2, testMAC1, []byte{0x10, 0})
+	if flags&wlanToFromDS == wlanToFromDS {
+		h = cat(h, testMAC2)
+	}
+	if fc&wlanSubtypeQoS != 0 {
+		h = cat(h, []byte{0, 0})
+		if flags&wlanOrder != 0 {
+			h = cat(h, make([]byte, wlanHTCLen))
+		}
+	}
+	return cat(h, []byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, inner)
+}
+
+// ayiya is an AYIYA header (16-byte identity, SHA-1 signature) with
+// opcode op, before a packet of protocol next.
+func ayiya(next, op byte) []byte {
+	return cat([]byte{0x41, 0x52, 0x10 | op, next, 0x4a, 0xf7, 0x4d, 0x05}, make([]byte, 16+20))
+}
+
 // TestTunnelsAllocateNothing: opening a tunnel allocates nothing per
 // packet, as the plain decode does (TestDecodeAllocs).
 func TestTunnelsAllocateNothing(t *testing.T) {
@@ -165,6 +198,8 @@ func TestTunnelsAllocateNothing(t *testing.T) {
 		overIPv4(t, layers.IPProtocolGRE, cat([]byte{0x10, 0, 0x88, 0xbe, 0, 0, 0, 1}, make([]byte, erspan2Len), innerEth(t, 10))),
 		cat(ethHdr(etherTypeMPLS), []byte{0, 1, 0, 64, 0, 2, 1, 64}, innerIP4(t, 10)),
 		overIPv4(t, layers.IPProtocolIPv4, innerIP4(t, 10)),
+		overIPv4(t, layers.IPProtocolUDP, udp(53859, portAYIYA, cat(ayiya(ipProtoIPv6, ayiyaForward), innerIP6(t, 10)))),
+		cat(ethHdr(etherTypeVNTag), []byte{0x80, 0x01, 0x00, 0x02, 0x08, 0x00}, innerIP4(t, 10)),
 	}
 	d := NewDecoder()
 	var seg reassembly.Segment
