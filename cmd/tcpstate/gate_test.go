@@ -39,6 +39,7 @@ var kernelGate = map[string]struct {
 	"syn-recv":            {nil, 0},
 	"syn-timeout":         {nil, 0},
 	"vxlan-close-wait":    {[]string{"198.51.100.2:8099"}, 0},
+	"nflog-close-wait":    {[]string{"192.0.2.2:8100"}, 0},
 	"time-wait-snapshot":  {nil, 5},
 }
 

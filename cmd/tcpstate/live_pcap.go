@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/gopacket/pcap"
@@ -27,6 +28,11 @@ import (
 // Ctrl-C, --duration and the live view. Short, so that stopping is prompt
 // on an idle interface.
 const liveTimeout = 100 * time.Millisecond
+
+// nonblockPoll is how long Next waits before reading again from a capture
+// that cannot block (wouldBlock): short next to the live view's refresh,
+// long enough that an idle capture costs no CPU to speak of.
+const nonblockPoll = 5 * time.Millisecond
 
 // liveBufferSize is the kernel buffer for captured packets: larger than
 // libpcap's 2 MB default, so that bursts are not dropped while the
@@ -233,6 +239,9 @@ func (s *liveSource) Next(seg *reassembly.Segment) error {
 		case err == io.EOF:
 			s.err = io.EOF
 			return s.err
+		case err != nil && s.wouldBlock(err):
+			time.Sleep(nonblockPoll)
+			return errNoPacket
 		case err != nil:
 			s.err = fmt.Errorf("capture: %v", err)
 			return s.err
@@ -261,6 +270,21 @@ func (s *liveSource) Next(seg *reassembly.Segment) error {
 		}
 		st.Skipped[r]++
 	}
+}
+
+// wouldBlock reports whether a read error only says that no packet is
+// waiting. gopacket puts every handle in non-blocking mode and waits with
+// poll() only when libpcap says a read timed out; libpcap's NFLOG reader
+// (nflog:N) reports its non-blocking socket's EAGAIN as an error instead.
+// Next then waits nonblockPoll itself and tries again.
+func (s *liveSource) wouldBlock(err error) bool {
+	if !errors.Is(err, pcap.NextErrorReadError) {
+		return false
+	}
+	// libpcap's strerror text, "Resource temporarily unavailable"; Go's
+	// spells it in lower case.
+	e := s.h.Error()
+	return e != nil && strings.Contains(strings.ToLower(e.Error()), syscall.EAGAIN.Error())
 }
 
 // Stats returns what was captured so far; when libpcap dropped packets, a

@@ -244,6 +244,48 @@ func TestLiveDuration(t *testing.T) {
 	}
 }
 
+// TestLiveNFLOG captures from a netfilter log group (-i nflog:N), as on a
+// Linux firewall. libpcap reads NFLOG from a netlink socket that
+// gopacket's non-blocking mode makes answer EAGAIN when no packet waits,
+// which libpcap reports as a read error: the capture must wait and go on.
+func TestLiveNFLOG(t *testing.T) {
+	needRoot(t)
+	nft, err := exec.LookPath("nft")
+	if err != nil {
+		t.Skip("nft (nftables) is not installed; .ci/run installs it")
+	}
+	srv := newLeakyServer(t)
+	server := fmt.Sprintf("127.0.0.1:%d", srv.port())
+	// Every packet of the server's port leaves through the output hook on
+	// lo; a table of this test's own logs it to a group of its own.
+	group, table := 4000+os.Getpid()%1000, fmt.Sprintf("tcpstate_test_%d", os.Getpid())
+	rules := fmt.Sprintf("table inet %s {\n\tchain out {\n\t\ttype filter hook output priority 0; policy accept;\n"+
+		"\t\ttcp dport %d log group %d queue-threshold 1\n\t\ttcp sport %d log group %d queue-threshold 1\n\t}\n}\n",
+		table, srv.port(), group, srv.port(), group)
+	cmd := exec.Command(nft, "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if strings.Contains(string(out), "Operation not permitted") {
+			t.Skipf("nft may not change this machine's rules (no CAP_NET_ADMIN): %s", out)
+		}
+		t.Fatalf("nft: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(nft, "delete", "table", "inet", table).Run() })
+
+	const clients = 3
+	res := startLive(context.Background(), t, "-i", fmt.Sprintf("nflog:%d", group), "--duration", "3s", "-q", "-f", "json")
+	srv.hit(t, clients)
+	r := waitLive(t, res, 10*time.Second)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.errs)
+	}
+	live := parseReport(t, r.out)
+	checkCloseWait(t, live, server, clients)
+	if live.Capture.Packets != 7*clients || live.Capture.TCPPackets != 7*clients {
+		t.Errorf("captured %d packets (%d TCP); want %d", live.Capture.Packets, live.Capture.TCPPackets, 7*clients)
+	}
+}
+
 // TestLiveCancel stops the capture the way Ctrl-C does (the context is
 // cancelled) and still gets the full report, with text on stdout.
 func TestLiveCancel(t *testing.T) {

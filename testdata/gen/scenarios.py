@@ -801,6 +801,17 @@ def vxlan_close_wait_client():
     cw_leak_client(8099, 2, VX_C4, VX_S4)
 
 
+# ---- 21 nflog-close-wait (8100): close-wait-leak, captured through NFLOG
+# (record.sh's setup_nflog_close_wait: nft rules in the server namespace log
+# both directions of port 8100 to group 5, tcpdump reads nflog:5).
+def nflog_close_wait_server():
+    cw_leak_server(8100, 3, S4)
+
+
+def nflog_close_wait_client():
+    cw_leak_client(8100, 3, C4, S4)
+
+
 # ================================================================ expectations
 EXPECT = {
     "close-wait-leak": """\
@@ -1003,6 +1014,18 @@ time-wait 192.0.2.2:8098 2
 close-wait 198.51.100.2:8099 2
 fin-wait-2 198.51.100.1:41900 1
 fin-wait-2 198.51.100.1:41901 1
+""",
+    "nflog-close-wait": """\
+# close-wait-leak as a Linux firewall logs it: nft rules in the server namespace send
+# every packet of port 8100 (input and output) to NFLOG group 5, and tcpdump -i nflog:5
+# writes link type NFLOG (239), IP packets with no link header. 3 connections
+# 192.0.2.1:42000-42002 -> 192.0.2.2:8100, request, response, the client closes (FIN,
+# ACKed); the server application never closes. End: server 3x CLOSE-WAIT, client 3x
+# FIN-WAIT-2.
+close-wait 192.0.2.2:8100 3
+fin-wait-2 192.0.2.1:42000 1
+fin-wait-2 192.0.2.1:42001 1
+fin-wait-2 192.0.2.1:42002 1
 """,
 }
 
