@@ -112,6 +112,8 @@ func TestTunnels(t *testing.T) {
 		{"teredo through a relay, on other ports", overIPv4(t, layers.IPProtocolUDP, udp(3797, 32900, innerIP6(t, n))), 1, reassembly.NotSkipped, reassembly.TunnelTeredo, true},
 		{"ip in ip", ipip, 1, reassembly.NotSkipped, reassembly.TunnelIPinIP, false},
 		{"ipv6 in ipv4", overIPv4(t, layers.IPProtocolIPv6, innerIP6(t, n)), 1, reassembly.NotSkipped, reassembly.TunnelIPinIP, true},
+		{"ipv4 in ipv6", serialize(t, testEth(layers.EthernetTypeIPv6), testIPv6(layers.IPProtocolIPv4), gopacket.Payload(innerIP4(t, n))), 1, reassembly.NotSkipped, reassembly.TunnelIPinIP, false},
+		{"ipv6 in ipv6", serialize(t, testEth(layers.EthernetTypeIPv6), testIPv6(layers.IPProtocolIPv6), gopacket.Payload(innerIP6(t, n))), 1, reassembly.NotSkipped, reassembly.TunnelIPinIP, true},
 		{"ip in ip, first fragment", firstFrag, 1, reassembly.NotSkipped, reassembly.TunnelIPinIP, false},
 		{"mpls, two labels", cat(ethHdr(etherTypeMPLS), []byte{0, 1, 0, 64, 0, 2, 1, 64}, innerIP4(t, n)), 1, reassembly.NotSkipped, reassembly.TunnelMPLS, false},
 		{"mpls pseudowire with control word", cat(ethHdr(etherTypeMPLS), []byte{0, 2, 1, 64, 0, 0, 0, 0}, innerEth(t, n)), 1, reassembly.NotSkipped, reassembly.TunnelMPLS, false},
