@@ -13,6 +13,7 @@ const (
 	SkipBadHeader                  // malformed header (bad IHL, TCP data offset < 5, …)
 	SkipUnsupportedLink            // link type tcpstate cannot decode
 	SkipFiltered                   // rejected by the user's BPF filter (-F on files)
+	SkipEncrypted                  // an encrypted 802.11 frame: what it carries cannot be read
 	numSkipReasons
 )
 
@@ -28,6 +29,7 @@ var skipNames = [numSkipReasons]string{
 	SkipBadHeader:       "bad-header",
 	SkipUnsupportedLink: "unsupported-link",
 	SkipFiltered:        "filtered",
+	SkipEncrypted:       "encrypted",
 }
 
 // String returns the reason's stable name, used as a JSON key.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -358,6 +359,56 @@ func TestGzipRecognisedByContent(t *testing.T) {
 		}
 		if strings.Replace(out, gz, "../../testdata/formats/lo-ethernet.pcap", 1) != plain {
 			t.Errorf("%s: report differs from the uncompressed capture's", gz)
+		}
+	}
+}
+
+// TestRelinkedCaptures: the real loopback traffic of lo-ethernet.pcap
+// rewritten under 802.11 with radiotap, PPP and Cisco HDLC (the fixtures
+// of reassembly/capture's TestRelinkedFixtures) gives the same report,
+// connection for connection, from the command line; the link type and
+// the one extra frame each holds (encrypted, LCP, SLARP) are counted.
+func TestRelinkedCaptures(t *testing.T) {
+	const dir = "../../testdata/formats/"
+	parse := func(out string) map[string]json.RawMessage {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	plain, _, _ := tcpstate(t, nil, "-f", "json", dir+"lo-ethernet.pcap")
+	want := parse(plain)
+	for _, tt := range []struct {
+		file, link string
+		skipped    map[string]int
+	}{
+		{"lo-radiotap.pcap", "IEEE802_11_RADIO", map[string]int{"encrypted": 1}},
+		{"lo-ppp-serial.pcap", "PPP_SERIAL", map[string]int{"not-ip": 1}},
+		{"lo-chdlc.pcap", "C_HDLC", map[string]int{"not-ip": 1}},
+	} {
+		out, errs, code := tcpstate(t, nil, "-f", "json", dir+tt.file)
+		if code != 0 {
+			t.Fatalf("%s: exit %d %s", tt.file, code, errs)
+		}
+		got := parse(out)
+		for _, k := range []string{"summary", "connections", "findings", "groups"} {
+			if !bytes.Equal(got[k], want[k]) {
+				t.Errorf("%s: %s differs from lo-ethernet.pcap's:\n%s\nwant\n%s", tt.file, k, got[k], want[k])
+			}
+		}
+		var c struct {
+			Skipped   map[string]int `json:"skipped"`
+			LinkTypes []struct {
+				Name    string `json:"name"`
+				Packets int    `json:"packets"`
+			} `json:"link_types"`
+		}
+		if err := json.Unmarshal(got["capture"], &c); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(c.Skipped, tt.skipped) || len(c.LinkTypes) != 1 || c.LinkTypes[0].Name != tt.link || c.LinkTypes[0].Packets != 21 {
+			t.Errorf("%s: skipped %v, link types %+v; want %v and 21 packets of %s", tt.file, c.Skipped, c.LinkTypes, tt.skipped, tt.link)
 		}
 	}
 }

@@ -120,16 +120,20 @@ func pppFrame(p []byte) ([]byte, linkKind, reassembly.Tunnel, reassembly.SkipRea
 
 // wlanInner returns what an IEEE 802.11 data frame carries (its LLC/SNAP
 // payload); pad says the header is padded to a multiple of 4 bytes
-// (radiotap's flag). Management and control frames, data frames without
-// data and encrypted ones are not IP as far as anyone can tell. Of an
+// (radiotap's flag). Management and control frames and data frames
+// without data are not IP; encrypted frames are counted apart, so that a
+// capture of a protected network says why it shows no connection. Of an
 // A-MSDU, only the first subframe is read.
 func wlanInner(p []byte, pad bool) ([]byte, linkKind, reassembly.SkipReason) {
 	if len(p) < wlanHeaderLen {
 		return nil, linkUnsupported, reassembly.SkipTruncated
 	}
 	fc, flags := p[0], p[1]
-	if fc&wlanTypeMask != wlanTypeData || fc&wlanSubtypeNoData != 0 || flags&wlanProtected != 0 {
+	if fc&wlanTypeMask != wlanTypeData || fc&wlanSubtypeNoData != 0 {
 		return nil, linkUnsupported, reassembly.SkipNotIP
+	}
+	if flags&wlanProtected != 0 {
+		return nil, linkUnsupported, reassembly.SkipEncrypted
 	}
 	n := wlanHeaderLen
 	if flags&wlanToFromDS == wlanToFromDS {

@@ -71,7 +71,7 @@ func TestHandLinks(t *testing.T) {
 		{"802.11 data to the AP", reassembly.LinkTypeIEEE80211, wlanData(0x08, 0x01, ip4), true, reassembly.NotSkipped, 0, false},
 		{"802.11 QoS data, four addresses, HT control", reassembly.LinkTypeIEEE80211, wlanData(0x88, 0x83, ip4), true, reassembly.NotSkipped, 0, false},
 		{"802.11 A-MSDU", reassembly.LinkTypeIEEE80211, amsdu, true, reassembly.NotSkipped, 0, false},
-		{"802.11 encrypted", reassembly.LinkTypeIEEE80211, wlanData(0x88, 0x42, ip4), true, reassembly.SkipNotIP, 0, false},
+		{"802.11 encrypted", reassembly.LinkTypeIEEE80211, wlanData(0x88, 0x42, ip4), true, reassembly.SkipEncrypted, 0, false},
 		{"802.11 null function", reassembly.LinkTypeIEEE80211, wlanData(0x48, 0x01, nil)[:24], true, reassembly.SkipNotIP, 0, false},
 		{"802.11 beacon", reassembly.LinkTypeIEEE80211, cat([]byte{0x80, 0}, make([]byte, 60)), true, reassembly.SkipNotIP, 0, false},
 		{"802.11 cut in its header", reassembly.LinkTypeIEEE80211, wlanData(0x08, 0x01, ip4)[:20], false, reassembly.SkipTruncated, 0, false},
