@@ -22,6 +22,7 @@ const (
 	LinkTypeIEEE80211 LinkType = 105 // IEEE 802.11 frames, without radio information
 	LinkTypeLoop      LinkType = 108 // OpenBSD loopback: network-order address family
 	LinkTypeLinuxSLL  LinkType = 113 // Linux "cooked" capture, version 1
+	LinkTypePFLOG     LinkType = 117 // a BSD firewall's log (pf): tcpdump -i pflog0
 	LinkTypeRadiotap  LinkType = 127 // IEEE 802.11 with a radiotap header: monitor mode
 	LinkTypeIPv4      LinkType = 228 // raw IPv4
 	LinkTypeIPv6      LinkType = 229 // raw IPv6
@@ -50,6 +51,7 @@ var linkTypeNames = map[LinkType]string{
 	LinkTypeIEEE80211: "IEEE802_11",
 	LinkTypeRadiotap:  "IEEE802_11_RADIO",
 	LinkTypeNFLOG:     "NFLOG",
+	LinkTypePFLOG:     "PFLOG",
 	LinkTypeRawDLT12:  "RAW",
 	LinkTypeRawDLT14:  "RAW",
 	LinkTypeRaw:       "RAW",

@@ -386,6 +386,7 @@ func TestRelinkedCaptures(t *testing.T) {
 		{"lo-radiotap.pcap", "IEEE802_11_RADIO", map[string]int{"encrypted": 1}},
 		{"lo-ppp-serial.pcap", "PPP_SERIAL", map[string]int{"not-ip": 1}},
 		{"lo-chdlc.pcap", "C_HDLC", map[string]int{"not-ip": 1}},
+		{"lo-pflog.pcap", "PFLOG", map[string]int{"not-ip": 1}},
 	} {
 		out, errs, code := tcpstate(t, nil, "-f", "json", dir+tt.file)
 		if code != 0 {

@@ -19,7 +19,7 @@ import (
 // NFLOG capture, with their link types.
 func seedFrames(f *testing.F) (frames [][]byte, links []reassembly.LinkType) {
 	for _, name := range []string{"lo-ethernet.pcap", "any-sll2.pcap", "any-sll.pcap", "null-ipv6.pcap", "vlan-8021q.pcap", "qinq-synthetic.pcap", "lo-rawip.pcap",
-		"fddi-llc.pcap", "../zeek/tunnels-vxlan-encapsulated-http.pcap", "../zeek/tunnels-geneve-47101.pcap", "../zeek/tunnels-gre-sample.pcap",
+		"fddi-llc.pcap", "lo-radiotap.pcap", "lo-ppp-serial.pcap", "lo-chdlc.pcap", "lo-pflog.pcap", "../zeek/tunnels-vxlan-encapsulated-http.pcap", "../zeek/tunnels-geneve-47101.pcap", "../zeek/tunnels-gre-sample.pcap",
 		"../zeek/tunnels-gtp1-outer-ip-frag.pcap", "../zeek/tunnels-teredo.pcap", "../zeek/pppoe-over-qinq.pcap", "../zeek/mpls-in-vlan.pcap", "../kernel/nflog-close-wait.pcap"} {
 		data, err := os.ReadFile(filepath.Join(formatsDir, name))
 		if err != nil {

@@ -50,6 +50,12 @@ const (
 	nflogMaxType   = 0xff
 	afINET         = 2
 	afINET6        = 10 // Linux's
+
+	// PFLOG (struct pfloghdr, OpenBSD, FreeBSD, macOS): its own length
+	// first, then the address family; the packet starts at that length
+	// rounded up to 4 bytes. The fields up to the rule number are in
+	// every version.
+	pflogMinLen = 45
 )
 
 // byHand decodes a frame of a kind gopacket's parser does not take.
@@ -71,6 +77,8 @@ func (d *Decoder) byHand(data []byte, k linkKind, seg *reassembly.Segment) reass
 		inner, ik, r = radiotapInner(data)
 	case linkNFLOG:
 		inner, ik, r = nflogInner(data, d.Whole)
+	case linkPFLOG:
+		inner, ik, r = pflogInner(data)
 	default:
 		return reassembly.SkipUnsupportedLink
 	}
@@ -203,6 +211,29 @@ func radiotapInner(p []byte) ([]byte, linkKind, reassembly.SkipReason) {
 		return nil, linkUnsupported, reassembly.SkipBadHeader
 	}
 	return wlanInner(p[n:], flags&radiotapFlagPad != 0)
+}
+
+// pflogInner returns the IP packet of a pf log record. The address
+// family's number differs between the BSDs; IP's version nibble does not.
+func pflogInner(p []byte) ([]byte, linkKind, reassembly.SkipReason) {
+	if len(p) < 1 {
+		return nil, linkUnsupported, reassembly.SkipTruncated
+	}
+	n := (int(p[0]) + 3) &^ 3
+	if int(p[0]) < pflogMinLen {
+		return nil, linkUnsupported, reassembly.SkipBadHeader
+	}
+	if len(p) < n {
+		return nil, linkUnsupported, reassembly.SkipTruncated
+	}
+	k := ipVersion(p[n:])
+	if k == linkRaw {
+		if len(p) == n {
+			return nil, linkUnsupported, reassembly.SkipTruncated
+		}
+		return nil, linkUnsupported, reassembly.SkipNotIP
+	}
+	return p[n:], k, reassembly.NotSkipped
 }
 
 // nflogInner returns the IP packet of an NFLOG record: its payload TLV.

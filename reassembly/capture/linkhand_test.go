@@ -88,6 +88,9 @@ func TestHandLinks(t *testing.T) {
 		{"nflog, no payload", reassembly.LinkTypeNFLOG, nflogRecord(afINET, binary.LittleEndian, nil)[:16], true, reassembly.SkipNotIP, 0, false},
 		{"nflog, cut before the payload", reassembly.LinkTypeNFLOG, nflogRecord(afINET, binary.LittleEndian, ip4)[:18], false, reassembly.SkipTruncated, 0, false},
 		{"nflog, bridge family", reassembly.LinkTypeNFLOG, nflogRecord(7, binary.LittleEndian, ip4), true, reassembly.SkipNotIP, 0, false},
+		{"pflog, openbsd's 100-byte header", reassembly.LinkTypePFLOG, cat([]byte{100, 24}, make([]byte, 98), ip6), true, reassembly.NotSkipped, 0, true},
+		{"pflog, a length too short", reassembly.LinkTypePFLOG, cat([]byte{20, 2}, make([]byte, 18), ip4), true, reassembly.SkipBadHeader, 0, false},
+		{"pflog, cut in its header", reassembly.LinkTypePFLOG, cat([]byte{61, 2}, make([]byte, 30)), false, reassembly.SkipTruncated, 0, false},
 		{"nflog, a zero-length tlv", reassembly.LinkTypeNFLOG, []byte{afINET, 0, 0, 5, 0, 0, 9, 0}, true, reassembly.SkipBadHeader, 0, false},
 	}
 	d := NewDecoder()

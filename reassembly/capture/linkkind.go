@@ -24,6 +24,7 @@ const (
 	linkWLAN     // IEEE 802.11
 	linkRadiotap // radiotap, then IEEE 802.11
 	linkNFLOG    // Linux netfilter log messages
+	linkPFLOG    // BSD pf log records
 	numLinkKinds
 )
 
@@ -41,6 +42,7 @@ var linkKindNames = [numLinkKinds]string{
 	linkWLAN:        "ieee802.11",
 	linkRadiotap:    "radiotap",
 	linkNFLOG:       "nflog",
+	linkPFLOG:       "pflog",
 }
 
 // String returns the kind's name, for test messages.
@@ -91,6 +93,8 @@ func kindOf(lt reassembly.LinkType) linkKind {
 		return linkRadiotap
 	case reassembly.LinkTypeNFLOG:
 		return linkNFLOG
+	case reassembly.LinkTypePFLOG:
+		return linkPFLOG
 	}
 	return linkUnsupported
 }

@@ -57,6 +57,26 @@ var relinkedFixtures = []relinked{
 		skip:  reassembly.SkipNotIP,
 	},
 	{
+		// A BSD firewall's log: FreeBSD's 61-byte pfloghdr (padded to
+		// 64: IPv4 is family 2, IPv6 28), a pass rule, on lo0; the extra
+		// record has a family pf does not log, with an ARP payload.
+		file: "lo-pflog.pcap", link: reassembly.LinkTypePFLOG,
+		head: func(et uint16) []byte {
+			af := byte(2)
+			if et == etherTypeIPv6 {
+				af = 28
+			}
+			h := make([]byte, 64)
+			h[0], h[1], h[2], h[3] = 61, af, 0, 0 // length, family, PF_PASS, PFRES_MATCH
+			copy(h[4:], "lo0")
+			binary.BigEndian.PutUint32(h[36:40], 7) // rule number
+			h[60] = 1                               // PF_IN
+			return h
+		},
+		extra: cat([]byte{61, 0}, make([]byte, 62), []byte{0, 1, 8, 0, 6, 4, 0, 1}),
+		skip:  reassembly.SkipNotIP,
+	},
+	{
 		// A router's serial link in Cisco HDLC; the extra frame is a
 		// SLARP keepalive.
 		file: "lo-chdlc.pcap", link: reassembly.LinkTypeCHDLC,
