@@ -294,6 +294,7 @@ func (s *liveSource) Stats() reassembly.Stats {
 	st.Files = slices.Clone(st.Files)
 	st.LinkTypes = slices.Clone(st.LinkTypes)
 	st.Warnings = slices.Clone(st.Warnings)
+	capture.WarnUndecodedLinks(&st)
 	if _, drop, ok := s.Drops(); ok && drop > 0 {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("the kernel dropped %d packets that the filter accepted (libpcap's count): "+
 			"findings may be incomplete; a narrower filter, a smaller -s or fewer other tasks help", drop))

@@ -1,6 +1,8 @@
 package capture
 
 import (
+	"fmt"
+
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/tcpstate/tcpstate/reassembly"
@@ -62,6 +64,17 @@ var firstLayer = [numLinkKinds]gopacket.LayerType{
 	linkNull:     layers.LayerTypeLoopback,
 	linkIPv4:     layers.LayerTypeIPv4,
 	linkIPv6:     layers.LayerTypeIPv6,
+}
+
+// WarnUndecodedLinks adds to st.Warnings one line for each link type in
+// st.LinkTypes that the decoder does not know: its packets are counted as
+// unsupported-link, and a report with no connection must say why.
+func WarnUndecodedLinks(st *reassembly.Stats) {
+	for _, l := range st.LinkTypes {
+		if kindOf(l.Type) == linkUnsupported {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("link type %s is not one tcpstate decodes: its %d packets were skipped (unsupported-link)", l.Name, l.Packets))
+		}
+	}
 }
 
 // kindOf maps a capture's link type to the header its frames start with.

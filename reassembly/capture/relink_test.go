@@ -163,3 +163,29 @@ func TestRelinkedFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestUndecodedLinkWarns: the packets of a link type tcpstate does not
+// decode are counted as unsupported-link, and a warning says so, once per
+// link type, with the count.
+func TestUndecodedLinkWarns(t *testing.T) {
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(65535, layers.LinkType(192)); err != nil { // PPI
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(1700000000, int64(i)), CaptureLength: 40, Length: 40}
+		if err := w.WritePacket(ci, make([]byte, 40)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, st, err := readAll(t, Input{Name: "ppi.pcap", R: bytes.NewReader(buf.Bytes())})
+	want := []string{"link type LINKTYPE_192 is not one tcpstate decodes: its 3 packets were skipped (unsupported-link)"}
+	if err != nil || st.Skipped[reassembly.SkipUnsupportedLink] != 3 || !reflect.DeepEqual(st.Warnings, want) {
+		t.Errorf("skipped %v, warnings %q, %v; want 3 unsupported-link and %q", st.Skipped, st.Warnings, err, want)
+	}
+	_, st, _ = readAll(t, fileInput(t, "lo-pflog.pcap"))
+	if len(st.Warnings) != 0 {
+		t.Errorf("lo-pflog.pcap: warnings %q; want none", st.Warnings)
+	}
+}

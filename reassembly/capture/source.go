@@ -445,5 +445,6 @@ func (s *Source) Stats() reassembly.Stats {
 	st.Files = slices.Clone(st.Files)
 	st.LinkTypes = slices.Clone(st.LinkTypes)
 	st.Warnings = slices.Clone(st.Warnings)
+	WarnUndecodedLinks(&st)
 	return st
 }
