@@ -14,6 +14,7 @@ const (
 	SkipUnsupportedLink            // link type tcpstate cannot decode
 	SkipFiltered                   // rejected by the user's BPF filter (-F on files)
 	SkipEncrypted                  // an encrypted 802.11 frame: what it carries cannot be read
+	SkipBadChecksum                // an IPv4 or TCP checksum that does not verify (Decoder.VerifyChecksums)
 	numSkipReasons
 )
 
@@ -30,6 +31,7 @@ var skipNames = [numSkipReasons]string{
 	SkipUnsupportedLink: "unsupported-link",
 	SkipFiltered:        "filtered",
 	SkipEncrypted:       "encrypted",
+	SkipBadChecksum:     "bad-checksum",
 }
 
 // String returns the reason's stable name, used as a JSON key.

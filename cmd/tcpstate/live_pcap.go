@@ -101,6 +101,7 @@ func (an analysis) live(ctx context.Context, o *options, stderr io.Writer) (*rep
 		}
 	}
 	src := newLiveSource(h, o.iface, o.filter, v.count)
+	src.dec.VerifyChecksums = an.verifySums
 	var out *atomicFile
 	if v.write != "" {
 		if out, err = createAtomic(v.write); err != nil {

@@ -47,6 +47,7 @@ type options struct {
 	msl          time.Duration
 	finTimeout   time.Duration
 	closeWaitMin time.Duration
+	verifySums   bool
 	quiet        bool
 	version      bool
 	jobs         int
@@ -82,6 +83,7 @@ func newFlags(stderr io.Writer) (*pflag.FlagSet, *options) {
 	fs.DurationVar(&o.msl, "msl", def.MSL, "maximum segment lifetime; TIME_WAIT lasts 2×MSL")
 	fs.DurationVar(&o.finTimeout, "fin-timeout", def.FinTimeout, "idle FIN_WAIT_2 presumed dropped after this (Linux tcp_fin_timeout)")
 	fs.DurationVar(&o.closeWaitMin, "close-wait-min", def.CloseWaitMin, "a half-closed endpoint still sending is a leak once idle this long in CLOSE_WAIT")
+	fs.BoolVar(&o.verifySums, "verify-checksums", false, "skip packets whose IPv4 or TCP checksum fails, as the receiving kernel drops them (not for captures taken on the sending host: its checksums are filled in later, by the network card)")
 	fs.IntVarP(&o.jobs, "jobs", "j", runtime.NumCPU(), "analyse on `N` cores (connections sharded by four-tuple; same report for any N)")
 	fs.IntVar(&o.listConns, "list-connections", report.DefaultLimits().Connections, "list at most `N` connections in full, then as many notable ones (counts stay exact; -1: all)")
 	fs.IntVar(&o.listFindings, "list-findings", report.DefaultLimits().FindingsPerKind, "list at most `N` findings of each kind (counts stay exact; -1: all)")
@@ -197,7 +199,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	setGCWorkers(o.jobs) // gctune.go
 	an := analysis{cfg: cfg, lim: report.Limits{Connections: o.listConns, FindingsPerKind: o.listFindings}, jobs: o.jobs, maxConns: o.maxTracked,
-		allConns: o.allConns, shardSalt: testShardSalt}
+		allConns: o.allConns, verifySums: o.verifySums, shardSalt: testShardSalt}
 	if pins != nil {
 		an.lim.Pin = pins.match
 	}
@@ -263,6 +265,8 @@ type analysis struct {
 	jobs int
 	// maxConns bounds the connections tracked at once (0: no bound).
 	maxConns int
+	// verifySums skips segments whose checksums fail (--verify-checksums).
+	verifySums bool
 	// sweepEvery overrides the pipeline's sweep interval (tests).
 	sweepEvery time.Duration
 	// progress, when set, receives the progress bar.
@@ -333,6 +337,9 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 	src, err := capture.NewSource(inputs)
 	if err == nil {
 		defer src.Close()
+		if an.verifySums {
+			src.VerifyChecksums()
+		}
 	}
 	if err == nil && an.filter != "" {
 		var done func()
@@ -398,6 +405,10 @@ func (an analysis) analyzeSource(ctx context.Context, p *pipeline, src segmentSo
 		return nil, noPackets(st)
 	}
 	st.PeakConnections, st.EvictedConnections = rs.peak, rs.evicted
+	if bad := st.Skipped[reassembly.SkipBadChecksum]; an.verifySums && bad > 0 && bad >= st.TCPPackets {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("%d of %d TCP packets failed their checksum (--verify-checksums): a capture taken on a host that sends with checksum offload, "+
+			"or on loopback or a veth, holds checksums the kernel never filled in; analyse it without --verify-checksums", bad, bad+st.TCPPackets))
+	}
 	if rs.evicted > 0 {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("%d connections were evicted before they were over, to track at most %d at once (--max-conns): their verdicts are as of eviction, and a later packet of one starts a new connection", rs.evicted, an.maxConns))
 	}

@@ -131,10 +131,23 @@ type Decoder struct {
 	// frame is then malformed (bad-header), not cut short (truncated).
 	Whole bool
 
+	// VerifyChecksums makes Decode check IPv4 header and TCP checksums,
+	// as a receiving kernel does, and skip a segment whose checksum fails
+	// (SkipBadChecksum): what the endpoint dropped must not move its state.
+	// A TCP checksum is checked only when the capture holds the whole
+	// segment (not cut by a snaplen, not a fragment, no IPv6 routing
+	// header still to visit). Off by default: packets captured on the
+	// host that sent them carry checksums the network card fills in later.
+	VerifyChecksums bool
+
 	// nest counts the tunnels opened in the current frame (maxTunnels),
 	// tunnels records which (Tunnels).
 	nest    int
 	tunnels reassembly.Tunnel
+	// partial says the TCP checksum of the current frame cannot be
+	// checked: its segment is in IP fragments, or an IPv6 routing header
+	// makes the final destination another address.
+	partial bool
 }
 
 // Tunnels returns the encapsulations the last frame's segment was found
@@ -200,10 +213,11 @@ func (d *Decoder) Decode(data []byte, link reassembly.LinkType, seg *reassembly.
 	if k == linkRaw {
 		k = ipVersion(data)
 	}
-	d.tunnels = 0
+	d.tunnels, d.partial = 0, false
 	// The fast path fills every field when it answers, and touches none
-	// when it does not: seg is cleared only for the general path.
-	if fast(data, k, seg) {
+	// when it does not: seg is cleared only for the general path, which
+	// alone keeps the headers that checksums are verified over.
+	if !d.VerifyChecksums && fast(data, k, seg) {
 		if seg.Captured < seg.Len && d.Whole {
 			return reassembly.SkipBadHeader
 		}
@@ -269,7 +283,7 @@ func (d *Decoder) open(data []byte, k linkKind, t reassembly.Tunnel, cut bool, s
 			return reassembly.SkipNotIP
 		}
 	}
-	if fast(data, k, seg) {
+	if !d.VerifyChecksums && fast(data, k, seg) {
 		return reassembly.NotSkipped
 	}
 	*seg = reassembly.Segment{Frame: seg.Frame, Time: seg.Time, WScale: reassembly.NoWScale}
@@ -395,6 +409,9 @@ func (d *Decoder) afterIPv6(seg *reassembly.Segment) reassembly.SkipReason {
 			if len(rest) < 2 || (int(rest[1])+1)*8 > len(rest) {
 				return shortHeader(truncated)
 			}
+			if proto == layers.IPProtocolIPv6Routing && len(rest) > 3 && rest[3] != 0 {
+				d.partial = true // segments left: the checksum's destination is another
+			}
 			n := (int(rest[1]) + 1) * 8
 			proto, ext, rest = layers.IPProtocol(rest[0]), ext+n, rest[n:]
 		case layers.IPProtocolIPv6Fragment:
@@ -410,6 +427,7 @@ func (d *Decoder) afterIPv6(seg *reassembly.Segment) reassembly.SkipReason {
 				return reassembly.SkipNotTCP
 			}
 			more = rest[3]&1 != 0
+			d.partial = true
 			ext, rest = ext+ipv6FragHeaderLen, rest[ipv6FragHeaderLen:]
 		default:
 			inner, k, t := ipInner(proto, rest)
@@ -569,7 +587,19 @@ func (d *Decoder) fillIPv4(seg *reassembly.Segment) reassembly.SkipReason {
 	src := netip.AddrFrom4([4]byte(ip.SrcIP))
 	dst := netip.AddrFrom4([4]byte(ip.DstIP))
 	seg.IPLen = uint32(ip.Length)
-	return d.fillTCP(seg, src, dst, int(ip.Length)-int(ip.IHL)*4)
+	r := d.fillTCP(seg, src, dst, int(ip.Length)-int(ip.IHL)*4)
+	if r == reassembly.NotSkipped && d.VerifyChecksums {
+		if onesSum(ip.Contents, 0) != 0xffff {
+			return reassembly.SkipBadChecksum
+		}
+		// Pseudo-header (RFC 9293 §3.1): addresses, protocol, TCP length.
+		s := onesSum(ip.SrcIP.To4(), 0)
+		s = onesSum(ip.DstIP.To4(), uint32(s)+uint32(ip.Protocol)+uint32(seg.Len)+uint32(d.tcp.DataOffset)*4)
+		if ip.Flags&layers.IPv4MoreFragments == 0 && !d.tcpChecksumOK(seg, s) {
+			return reassembly.SkipBadChecksum
+		}
+	}
+	return r
 }
 
 // fillIPv6 fills seg from d.ip6 and d.tcp; ext is the length of the extension
@@ -582,7 +612,44 @@ func (d *Decoder) fillIPv6(seg *reassembly.Segment, ext int) reassembly.SkipReas
 	src := netip.AddrFrom16([16]byte(ip.SrcIP))
 	dst := netip.AddrFrom16([16]byte(ip.DstIP))
 	seg.IPLen = uint32(ip.Length) + ipv6HeaderLen
-	return d.fillTCP(seg, src, dst, int(ip.Length)-ext)
+	r := d.fillTCP(seg, src, dst, int(ip.Length)-ext)
+	if r == reassembly.NotSkipped && d.VerifyChecksums && !d.partial {
+		// Pseudo-header (RFC 8200 §8.1): addresses, upper-layer length, next header.
+		s := onesSum(ip.SrcIP, 0)
+		s = onesSum(ip.DstIP, uint32(s)+uint32(layers.IPProtocolTCP)+seg.Len+uint32(d.tcp.DataOffset)*4)
+		if !d.tcpChecksumOK(seg, s) {
+			return reassembly.SkipBadChecksum
+		}
+	}
+	return r
+}
+
+// tcpChecksumOK reports whether d.tcp's checksum verifies, given the
+// pseudo-header's sum; true when the capture does not hold the whole
+// segment (its header's options cut, or its data), which cannot be
+// checked.
+func (d *Decoder) tcpChecksumOK(seg *reassembly.Segment, pseudo uint16) bool {
+	t := &d.tcp
+	if len(t.Contents) != int(t.DataOffset)*4 || seg.Captured < seg.Len || len(t.Payload) < int(seg.Len) {
+		return true
+	}
+	return onesSum(t.Payload[:seg.Len], uint32(onesSum(t.Contents, uint32(pseudo)))) == 0xffff
+}
+
+// onesSum adds b to the ones' complement sum s as 16-bit big-endian
+// words (RFC 1071), an odd last byte padded with zero, and folds it.
+func onesSum(b []byte, s uint32) uint16 {
+	for len(b) >= 2 {
+		s += uint32(b[0])<<8 | uint32(b[1])
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		s += uint32(b[0]) << 8
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return uint16(s)
 }
 
 // fillTCP fills seg from d.tcp. ipPayload is the TCP segment's length (header

@@ -303,6 +303,11 @@ type Source struct {
 	first, last reassembly.Stamp
 }
 
+// VerifyChecksums makes the Source skip segments whose IPv4 header or
+// TCP checksum fails, as the receiving kernel drops them
+// (Decoder.VerifyChecksums); call it before the first Next.
+func (s *Source) VerifyChecksums() { s.dec.VerifyChecksums = true }
+
 // NewSource reads the file header of each input, in order, and returns a
 // Source that merges them. Nothing else is read until Next. An input that is
 // not a capture, or whose header is unreadable, is an error that names it
