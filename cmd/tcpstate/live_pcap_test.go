@@ -149,6 +149,23 @@ func parseReport(t *testing.T, s string) jsonReport {
 	return r
 }
 
+// checkLeakyRun asserts that a live JSON run over a leakyServer's traffic
+// ended well, saw every packet of its clients' connections (SYN, SYN-ACK,
+// ACK, request, its ACK, FIN, ACK) and each in CLOSE_WAIT; it returns
+// the report.
+func checkLeakyRun(t *testing.T, r liveResult, server string, clients int) jsonReport {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.errs)
+	}
+	live := parseReport(t, r.out)
+	checkCloseWait(t, live, server, clients)
+	if live.Capture.Packets != 7*clients || live.Capture.TCPPackets != 7*clients {
+		t.Errorf("captured %d packets (%d TCP); want %d", live.Capture.Packets, live.Capture.TCPPackets, 7*clients)
+	}
+	return live
+}
+
 // checkCloseWait asserts that the report names the server and counts
 // exactly n connections it left in CLOSE_WAIT.
 func checkCloseWait(t *testing.T, r jsonReport, server string, n int) {
@@ -197,15 +214,7 @@ func TestLiveDuration(t *testing.T) {
 	if took := time.Since(start); took < 3*time.Second || took > 6*time.Second {
 		t.Errorf("--duration 3s took %v", took)
 	}
-	if r.code != 0 {
-		t.Fatalf("exit %d; stderr:\n%s", r.code, r.errs)
-	}
-	live := parseReport(t, r.out)
-	checkCloseWait(t, live, server, clients)
-	// Each connection: SYN, SYN-ACK, ACK, request, its ACK, FIN, ACK.
-	if live.Capture.Packets != 7*clients || live.Capture.TCPPackets != 7*clients {
-		t.Errorf("captured %d packets (%d TCP); want %d", live.Capture.Packets, live.Capture.TCPPackets, 7*clients)
-	}
+	live := checkLeakyRun(t, r, server, clients)
 	// stderr: status lines (not a terminal), then libpcap's counts.
 	lines := strings.Split(strings.TrimSuffix(r.errs, "\n"), "\n")
 	last := lines[len(lines)-1]
@@ -276,14 +285,7 @@ func TestLiveNFLOG(t *testing.T) {
 	res := startLive(context.Background(), t, "-i", fmt.Sprintf("nflog:%d", group), "--duration", "3s", "-q", "-f", "json")
 	srv.hit(t, clients)
 	r := waitLive(t, res, 10*time.Second)
-	if r.code != 0 {
-		t.Fatalf("exit %d; stderr:\n%s", r.code, r.errs)
-	}
-	live := parseReport(t, r.out)
-	checkCloseWait(t, live, server, clients)
-	if live.Capture.Packets != 7*clients || live.Capture.TCPPackets != 7*clients {
-		t.Errorf("captured %d packets (%d TCP); want %d", live.Capture.Packets, live.Capture.TCPPackets, 7*clients)
-	}
+	checkLeakyRun(t, r, server, clients)
 }
 
 // TestLiveCancel stops the capture the way Ctrl-C does (the context is

@@ -91,10 +91,16 @@ func (d *Decoder) byHand(data []byte, k linkKind, seg *reassembly.Segment) reass
 // fddiInner returns what an FDDI frame carries: frame control, two
 // addresses, then 802.2 LLC/SNAP.
 func fddiInner(p []byte) ([]byte, linkKind, reassembly.SkipReason) {
-	if len(p) < fddiHeaderLen+snapHeaderLen {
+	return snapAfter(p, fddiHeaderLen)
+}
+
+// snapAfter returns what the 802.2 LLC/SNAP header after the first n
+// bytes of p carries.
+func snapAfter(p []byte, n int) ([]byte, linkKind, reassembly.SkipReason) {
+	if len(p) < n+snapHeaderLen {
 		return nil, linkUnsupported, reassembly.SkipTruncated
 	}
-	inner, k, _ := llcInner(p[fddiHeaderLen:])
+	inner, k, _ := llcInner(p[n:])
 	if k == linkUnsupported {
 		return nil, k, reassembly.SkipNotIP
 	}
@@ -164,14 +170,7 @@ func wlanInner(p []byte, pad bool) ([]byte, linkKind, reassembly.SkipReason) {
 	if amsdu {
 		n += amsduHeaderLen
 	}
-	if len(p) < n+snapHeaderLen {
-		return nil, linkUnsupported, reassembly.SkipTruncated
-	}
-	inner, k, _ := llcInner(p[n:])
-	if k == linkUnsupported {
-		return nil, k, reassembly.SkipNotIP
-	}
-	return inner, k, reassembly.NotSkipped
+	return snapAfter(p, n)
 }
 
 // radiotapInner returns what an 802.11 frame after a radiotap header

@@ -96,27 +96,11 @@ func TestHandLinks(t *testing.T) {
 	d := NewDecoder()
 	for _, tt := range tests {
 		d.Whole = tt.whole
-		var seg reassembly.Segment
-		r := d.Decode(tt.frame, tt.link, &seg)
-		if r != tt.want {
-			t.Errorf("%s: %v; want %v", tt.name, r, tt.want)
-			continue
-		}
-		if r != reassembly.NotSkipped {
-			continue
-		}
-		src, dst := innerSrc4, innerDst4
-		if tt.v6 {
-			src, dst = innerSrc6, innerDst6
-		}
-		want := uint32(n)
+		captured := uint32(n)
 		if !tt.whole {
-			want = n - 40
+			captured = n - 40
 		}
-		if seg.Src() != src || seg.Dst() != dst || seg.Len != n || seg.Captured != want || d.Tunnels() != tt.tun {
-			t.Errorf("%s: %v -> %v, %d bytes (%d captured), tunnels %b; want %v -> %v, %d (%d), %b",
-				tt.name, seg.Src(), seg.Dst(), seg.Len, seg.Captured, d.Tunnels(), src, dst, n, want, tt.tun)
-		}
+		decodeInner(t, d, tt.name, tt.frame, tt.link, tt.want, tt.v6, n, captured, tt.tun)
 	}
 }
 

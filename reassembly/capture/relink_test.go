@@ -131,19 +131,7 @@ func TestRelinkedFixtures(t *testing.T) {
 			if err := w.WritePacket(ci, f.extra); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(formatsDir, f.file)
-			if *updateFixtures {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			old, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./reassembly/capture -run TestRelinkedFixtures -update)", err)
-			}
-			if !bytes.Equal(old, buf.Bytes()) {
-				t.Errorf("%s is stale; run go test ./reassembly/capture -run TestRelinkedFixtures -update", path)
-			}
+			checkFixture(t, f.file, buf.Bytes(), "TestRelinkedFixtures")
 
 			segs, st, err := readAll(t, fileInput(t, f.file))
 			if err != nil {

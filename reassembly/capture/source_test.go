@@ -260,7 +260,6 @@ func TestSourceMerge(t *testing.T) {
 // TestSourceQinQFixture writes qinq-synthetic.pcap with -update: a synthetic
 // 802.1ad+802.1Q TCP handshake fragment (gopacket.SerializeLayers), plus one ARP.
 func TestSourceQinQFixture(t *testing.T) {
-	path := filepath.Join(formatsDir, "qinq-synthetic.pcap")
 	var buf bytes.Buffer
 	w := pcapgo.NewWriter(&buf)
 	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
@@ -293,21 +292,30 @@ func TestSourceQinQFixture(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	checkFixture(t, "qinq-synthetic.pcap", buf.Bytes(), "TestSourceQinQFixture")
+	_, st, err := readAll(t, Input{Name: "qinq", R: bytes.NewReader(buf.Bytes())})
+	if err != nil || st.TCPPackets != 3 || st.Skipped[reassembly.SkipNotIP] != 1 {
+		t.Errorf("readAll = %+v, %v; want 3 TCP packets and 1 not-ip", st, err)
+	}
+}
+
+// checkFixture writes data to testdata/formats/name with -update, and
+// otherwise fails the test (named test, to rerun) when the file is not
+// data.
+func checkFixture(t *testing.T, name string, data []byte, test string) {
+	t.Helper()
+	path := filepath.Join(formatsDir, name)
 	if *updateFixtures {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	old, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./reassembly -update)", err)
+		t.Fatalf("%v (run go test ./reassembly/capture -run %s -update)", err, test)
 	}
-	if !bytes.Equal(old, buf.Bytes()) {
-		t.Errorf("%s is stale; run go test ./reassembly -run TestSourceQinQFixture -update", path)
-	}
-	_, st, err := readAll(t, Input{Name: "qinq", R: bytes.NewReader(buf.Bytes())})
-	if err != nil || st.TCPPackets != 3 || st.Skipped[reassembly.SkipNotIP] != 1 {
-		t.Errorf("readAll = %+v, %v; want 3 TCP packets and 1 not-ip", st, err)
+	if !bytes.Equal(old, data) {
+		t.Errorf("%s is stale; run go test ./reassembly/capture -run %s -update", path, test)
 	}
 }
 
