@@ -34,9 +34,12 @@ echo "$line" | awk -v rounds="$ROUNDS" '
 	row("M packets/s, pipeline on one worker", "Mpkts/s", ">=", 3)
 	row("speed-up of two workers over one", "j2/j1", ">=", 1.7)
 	row("pipeline time / gopacket bare loop time", "x-gopacket-loop", "<=", 2)
-	row("pipeline time / own bare loop time", "x-own-loop", "<=", 2)
-	# Not a target: the toy tracker of BenchmarkFloorTable, the least
-	# any tracker of both endpoints does, against the same loop.
+	# Not the loop of the target (README, "Which bare loop"): the own
+	# reader and decoder, four times as fast as the loop STYLE.md
+	# prescribes. Printed so that the cost of the pipeline over them is seen.
+	row("pipeline time / own bare loop time", "x-own-loop", "", 0)
+	# Not a target either: the toy tracker of BenchmarkFloorTable, the
+	# least any tracker of both endpoints does, against the same loop.
 	row("toy tracker time / own bare loop time", "floor-x-own-loop", "", 0)
 }
 function row(what, unit, op, target,   m, ok) {
