@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -70,7 +71,7 @@ func (an analysis) read(ctx context.Context, o *options, files []string, stdin i
 	}
 	an.filter = o.filter
 	if readsStdin(files) && wantView(o, false, stderr) {
-		an.view = &viewSettings{w: stderr, tty: cli.IsTerminal(stderr), every: o.view.interval}
+		an.view = &viewSettings{w: stderr, tty: cli.IsTerminal(stderr), every: o.view.interval, read: new(atomic.Int64)}
 		an.progress = nil // the view replaces the progress bar
 	}
 	return an.analyze(ctx, files, stdin)
@@ -82,6 +83,8 @@ type viewSettings struct {
 	tty   bool
 	every time.Duration
 	wall  bool // by the wall clock (live capture), else by capture time
+	// read, when set, counts the bytes read from stdin (a stream).
+	read *atomic.Int64
 }
 
 // newView starts the live view for a pipeline of the given workers.
@@ -89,5 +92,7 @@ func (s *viewSettings) newView(workers int) *liveView {
 	if s == nil {
 		return nil
 	}
-	return newLiveView(s.w, s.tty, s.wall, s.every, workers)
+	v := newLiveView(s.w, s.tty, s.wall, s.every, workers)
+	v.read = s.read
+	return v
 }

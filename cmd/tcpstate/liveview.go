@@ -32,8 +32,16 @@ type liveView struct {
 	every time.Duration // between refreshes
 	// wall: refreshes follow the wall clock (live capture: a ticker sets
 	// tick), else the capture clock (a stream: every `every` of packet time).
-	wall    bool
-	tick    atomic.Bool
+	wall bool
+	// tick is set by a ticker: every `every` for the wall clock; on a
+	// terminal, every every/2 for a stream, which may run far ahead of its
+	// capture clock (a file piped in): each refresh is a pass over every
+	// connection, and redraws faster than anyone reads would only slow
+	// the analysis (2.2-2.6x as long on 13 M packets: 250 redraws).
+	tick atomic.Bool
+	// read, when set, counts the bytes read from stdin: a stream's view
+	// also shows them and their rate, as the progress bar does for files.
+	read    *atomic.Int64
 	stop    chan struct{}
 	stopped sync.WaitGroup
 	next    time.Time // capture clock: when the next refresh is due
@@ -66,6 +74,8 @@ type viewAcc struct {
 	tracked  int
 	finished int
 	kinds    [fsm.NumKinds]int
+	bytes    int64     // read from stdin so far (v.read set)
+	wallAt   time.Time // when the refresh was begun (v.read set)
 }
 
 // dropCounter is a source that knows what the capture dropped (libpcap).
@@ -80,11 +90,15 @@ type dropCounter interface {
 func newLiveView(w io.Writer, tty, wall bool, every time.Duration, workers int) *liveView {
 	v := &liveView{w: w, tty: tty, wall: wall, every: every, workers: max(workers, 1),
 		rounds: map[uint64]*viewAcc{}, stop: make(chan struct{}), start: time.Now()}
-	if wall {
+	if wall || tty {
+		period := every
+		if !wall {
+			period = every / 2
+		}
 		v.stopped.Add(1)
 		go func() {
 			defer v.stopped.Done()
-			t := time.NewTicker(every)
+			t := time.NewTicker(period)
 			defer t.Stop()
 			for {
 				select {
@@ -125,6 +139,9 @@ func (v *liveView) due(src segmentSource, t, max time.Time) (viewRound, bool) {
 		if t.Before(v.next) {
 			return viewRound{}, false
 		}
+		if v.tty && !v.tick.CompareAndSwap(true, false) {
+			return viewRound{}, false // drawn less than every/2 ago: wait
+		}
 		v.next = t.Add(v.every)
 	}
 	st := src.Stats()
@@ -136,6 +153,9 @@ func (v *liveView) due(src segmentSource, t, max time.Time) (viewRound, bool) {
 	}
 	if dc, ok := src.(dropCounter); ok {
 		a.received, a.dropped, a.counted = dc.Drops()
+	}
+	if v.read != nil {
+		a.bytes, a.wallAt = v.read.Load(), time.Now()
 	}
 	v.round++
 	r := viewRound{id: v.round, now: now}
@@ -227,6 +247,9 @@ func (v *liveView) lines(a *viewAcc) []string {
 		head += fmt.Sprintf(", %d received by filter, %d dropped", a.received, a.dropped)
 	}
 	head += fmt.Sprintf(", %d connections open, %d finished", a.tracked, a.finished)
+	if v.read != nil {
+		head += ", read " + v.readRate(a)
+	}
 	out := []string{head,
 		"clients: " + stateCounts(&a.snap.Clients),
 		"servers: " + stateCounts(&a.snap.Servers)}
@@ -249,6 +272,20 @@ func (v *liveView) lines(a *viewAcc) []string {
 		out = append(out, "findings so far (finished connections): "+strings.Join(fs, ", "))
 	}
 	return out
+}
+
+// readRate renders what a stream's refresh a has read from stdin, and how
+// fast since the last refresh (or the start): "21.4 MB at 84.8 MB/s".
+func (v *liveView) readRate(a *viewAcc) string {
+	from, bytes := v.start, int64(0)
+	if p := v.prev; p != nil {
+		from, bytes = p.wallAt, p.bytes
+	}
+	rate := int64(0)
+	if d := a.wallAt.Sub(from).Seconds(); d > 0 && a.bytes >= bytes {
+		rate = int64(float64(a.bytes-bytes) / d)
+	}
+	return fmt.Sprintf("%s at %s/s", size(a.bytes), size(rate))
 }
 
 // stateCounts lists the non-zero counts in state order: "ESTABLISHED 3, CLOSE_WAIT 5".

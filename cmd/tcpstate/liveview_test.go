@@ -33,7 +33,8 @@ func TestLiveViewStdin(t *testing.T) {
 		t.Fatalf("synth: %d server CLOSE_WAIT; want 30", leaks)
 	}
 	cwCount := regexp.MustCompile(`CLOSE_WAIT: (\d+), oldest `)
-	statusLine := regexp.MustCompile(`^tcpstate: 0:(\d\d), \d+ packets, \d+ pkts/s, \d+ connections open, 0 finished; ` +
+	statusLine := regexp.MustCompile(`^tcpstate: 0:(\d\d), \d+ packets, \d+ pkts/s, \d+ connections open, 0 finished, ` +
+		`read ([0-9.]+ [kMG]?B) at [0-9.]+ [kMG]?B/s; ` +
 		`clients: [A-Z0-9_ ,]+; servers: [A-Z0-9_ ,]+; CLOSE_WAIT: \d+, oldest [0-9.]+m?s, most on [0-9.:]+ \(\d+\); ` +
 		`findings so far \(finished connections\): none$`)
 	plain, _, code := tcpstate(t, data, "-r", "-", "-j", "1")
@@ -55,7 +56,7 @@ func TestLiveViewStdin(t *testing.T) {
 			if len(lines) < 6 {
 				t.Fatalf("%d status lines, want about one per second of capture time with packets:\n%s", len(lines), errs)
 			}
-			prev, prevSecs := 0, 0
+			prev, prevSecs, prevRead := 0, 0, 0.0
 			for _, l := range lines {
 				m := statusLine.FindStringSubmatch(l)
 				if m == nil {
@@ -67,6 +68,13 @@ func TestLiveViewStdin(t *testing.T) {
 					t.Errorf("elapsed capture time went from %ds to %ds: %s", prevSecs, secs, l)
 				}
 				prevSecs = secs
+				// What was read of stdin so far, as the progress bar
+				// shows it for a file: never more than the stream.
+				read := sizeValue(t, m[2])
+				if read < prevRead || read <= 0 || read > float64(len(data))*1.001 {
+					t.Errorf("read %s after %.0f bytes, of a %d-byte stream: %s", m[2], prevRead, len(data), l)
+				}
+				prevRead = read
 				if !strings.Contains(l, "most on 192.0.2.20:8080 (") {
 					t.Errorf("status line %q does not name the leaking server", l)
 				}
@@ -93,6 +101,16 @@ func TestLiveViewStdin(t *testing.T) {
 	}
 }
 
+// sizeValue parses a byte count as size formats it ("33.1 kB").
+func sizeValue(t *testing.T, s string) float64 {
+	num, unit, _ := strings.Cut(s, " ")
+	x, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		t.Fatalf("size %q: %v", s, err)
+	}
+	return x * map[string]float64{"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[unit]
+}
+
 // TestLiveViewTerminal: on a terminal the view is a block of lines
 // redrawn in place, and erased at the end so the report starts clean.
 func TestLiveViewTerminal(t *testing.T) {
@@ -102,6 +120,7 @@ func TestLiveViewTerminal(t *testing.T) {
 	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	srv := netip.MustParseAddrPort("192.0.2.2:8080")
 	publish := func(at time.Time, cw int) {
+		v.tick.Store(true) // as the ticker does every half interval
 		r, ok := v.due(src, at, at)
 		if !ok {
 			t.Fatalf("no refresh due at %v", at)
@@ -119,6 +138,11 @@ func TestLiveViewTerminal(t *testing.T) {
 	}
 	publish(t0.Add(time.Second), 2)
 	publish(t0.Add(2*time.Second), 3)
+	// A stream running ahead of its capture clock (a file piped in) is
+	// not redrawn until the ticker says half an interval has passed.
+	if _, ok := v.due(src, t0.Add(3*time.Second), t0.Add(3*time.Second)); ok {
+		t.Error("redrawn before the ticker allowed it")
+	}
 	v.finish()
 	want := "tcpstate: 0:01, 0 packets, 0 pkts/s, 2 connections open, 1 finished\x1b[K\n" +
 		"  clients: none open\x1b[K\n" +

@@ -305,7 +305,11 @@ func (an analysis) analyze(ctx context.Context, files []string, stdin io.Reader)
 				return nil, usagef("stdin (-) given more than once")
 			}
 			stdinUsed = true
-			inputs = append(inputs, capture.Input{Name: "-", R: stdin})
+			r := stdin
+			if an.view != nil && an.view.read != nil {
+				r = &countingReader{r: r, n: an.view.read} // the view shows it
+			}
+			inputs = append(inputs, capture.Input{Name: "-", R: r})
 			total = -1
 			continue
 		}
