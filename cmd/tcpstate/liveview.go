@@ -139,8 +139,8 @@ func (v *liveView) due(src segmentSource, t, max time.Time) (viewRound, bool) {
 		if t.Before(v.next) {
 			return viewRound{}, false
 		}
-		if v.tty && !v.tick.CompareAndSwap(true, false) {
-			return viewRound{}, false // drawn less than every/2 ago: wait
+		if v.tty && (!v.tick.Load() || !v.tick.CompareAndSwap(true, false)) {
+			return viewRound{}, false // drawn less than every/2 ago: wait (a load per packet, no locked op)
 		}
 		v.next = t.Add(v.every)
 	}
